@@ -1,0 +1,166 @@
+//! The engine's operations, in plain Rust: what the C ABI calls, and what the engine tests drive.
+
+use crate::error::{EngineError, Result};
+use crate::job::{Job, JobInfo, JobMeta, StopMode};
+use crate::output::OutputStore;
+use crate::protocol::{Command, Launch};
+use crate::spec::{Filter, StartSpec, DEFAULT_GRACE_MS, DEFAULT_OUTPUT_WINDOW};
+use crate::{monitor, spawn, table};
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Starts a job and returns its id once its process runs.
+pub fn start(spec: StartSpec) -> Result<u64> {
+    spec.validate()?;
+    let grace_ms = spec.grace_ms.unwrap_or(DEFAULT_GRACE_MS);
+    let launch = Launch { argv: spec.argv.clone(), cwd: spec.cwd, env: spec.env, stdin: spec.stdin, grace_ms };
+    let launched = spawn::launch(&launch)?;
+    let meta = JobMeta {
+        instance_id: crate::ids::new_instance_id(),
+        name: spec.name.unwrap_or_default(),
+        command: spec.command.unwrap_or_else(|| spec.argv.join(" ")),
+        kind: spec.kind.unwrap_or_else(|| "Native".into()),
+        grace_ms,
+        pid: launched.pid,
+    };
+    let store = OutputStore::new(spec.output_window.unwrap_or(DEFAULT_OUTPUT_WINDOW), spool_dir());
+    let control = Arc::new(launched.control.try_clone()?);
+    let job = table::insert(|id| Job::new(id, meta, store));
+    *crate::job::lock(&job.control) = Some(control);
+    let id = job.id;
+    if let Err(e) = monitor::spawn(job.clone(), launched) {
+        // Without a monitor nobody would ever see this job end: stop it and say why. Dropping the
+        // launch closed the socket, so its supervisor kills the tree by itself.
+        job.finish(Some(format!("cannot start the monitor thread: {e}")));
+        table::notify_finished();
+    }
+    Ok(id)
+}
+
+pub fn list(filter: &Filter) -> Vec<JobInfo> {
+    table::list(filter).iter().map(|j| j.info()).collect()
+}
+
+pub fn get(id: u64) -> Result<JobInfo> {
+    Ok(job(id)?.info())
+}
+
+fn job(id: u64) -> Result<Arc<Job>> {
+    table::get(id).ok_or(EngineError::NotFound(id))
+}
+
+fn jobs(ids: &[u64]) -> Result<Vec<Arc<Job>>> {
+    ids.iter().map(|&id| job(id)).collect()
+}
+
+/// Asks the jobs to stop and returns at once; `wait` tells when they have. All of them are
+/// signalled before anyone waits, so stopping many jobs costs one grace period, not one each.
+/// Finished jobs are left alone. `grace_ms` overrides each job's own grace period.
+pub fn stop(ids: &[u64], force: bool, grace_ms: Option<u64>) -> Result<()> {
+    let jobs = jobs(ids)?;
+    for j in jobs {
+        let mode = if force { StopMode::Force } else { StopMode::Graceful };
+        if !j.request_stop(mode) {
+            continue;
+        }
+        let cmd = if force { Command::Kill } else { Command::Term(grace_ms.unwrap_or(j.grace_ms)) };
+        let control = crate::job::lock(&j.control).clone();
+        if let Some(c) = control {
+            // A failed write means the supervisor is already gone; the monitor settles the end.
+            let _ = (&*c).write_all(cmd.to_line().as_bytes());
+        }
+    }
+    Ok(())
+}
+
+/// Waits until all (or, with `any`, one) of the jobs have finished. Ok(false) on timeout.
+pub fn wait(ids: &[u64], any: bool, timeout: Option<Duration>) -> Result<bool> {
+    let jobs = jobs(ids)?;
+    let deadline = timeout.map(|t| Instant::now() + t);
+    Ok(table::wait_until(deadline, || {
+        let mut done = jobs.iter().map(|j| j.state().is_finished());
+        if any {
+            jobs.is_empty() || done.any(|d| d)
+        } else {
+            done.all(|d| d)
+        }
+    }))
+}
+
+#[derive(Serialize, Debug)]
+pub struct OutRecord {
+    /// 0 stdout, 1 stderr.
+    pub s: u8,
+    pub d: String,
+    /// The line goes on in the next record.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub c: bool,
+}
+
+#[derive(Serialize, Debug)]
+pub struct Batch {
+    pub records: Vec<OutRecord>,
+    /// Where a `keep` read continues.
+    pub next: u64,
+    /// The job has ended and every record up to `next` is all there will ever be.
+    pub done: bool,
+}
+
+/// Returns output records. Without `keep` they are consumed; with it, reading starts at `from`
+/// and nothing is removed. When none is ready and the job still runs, waits up to `timeout` for
+/// some.
+pub fn receive(id: u64, keep: bool, from: u64, max_records: usize, timeout: Duration) -> Result<Batch> {
+    let j = job(id)?;
+    let deadline = Instant::now() + timeout;
+    let max_bytes = 8 << 20;
+    let mut store = j.output();
+    loop {
+        let (recs, next) = if keep {
+            store.peek(from, max_records.max(1), max_bytes)?
+        } else {
+            let r = store.take(max_records.max(1), max_bytes)?;
+            let head = store.head();
+            (r, head)
+        };
+        let finished = j.output_done();
+        let left = deadline.saturating_duration_since(Instant::now());
+        if !recs.is_empty() || finished || left.is_zero() {
+            let done = finished && next >= store.tail();
+            let records = recs
+                .into_iter()
+                .map(|r| OutRecord { s: r.stream, d: String::from_utf8_lossy(&r.data).into_owned(), c: r.cont })
+                .collect();
+            return Ok(Batch { records, next, done });
+        }
+        store = j.output_cv.wait_timeout(store, left).unwrap_or_else(|p| p.into_inner()).0;
+    }
+}
+
+/// Forgets a finished job and frees its output.
+pub fn remove(id: u64) -> Result<()> {
+    let j = job(id)?;
+    if !j.state().is_finished() {
+        return Err(EngineError::JobActive(id));
+    }
+    table::remove(id);
+    Ok(())
+}
+
+/// Where output beyond the memory window goes: `RJOB_SPOOL_DIR`, else a per-user cache folder
+/// (on disk, unlike a tmpfs runtime dir), else a per-user folder under /tmp.
+pub fn spool_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("RJOB_SPOOL_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
+    match cache {
+        Some(c) => Some(c.join("rjob").join("spool")),
+        // SAFETY: geteuid has no preconditions.
+        None => Some(std::env::temp_dir().join(format!("rjob-{}", unsafe { libc::geteuid() }))),
+    }
+}

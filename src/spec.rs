@@ -1,0 +1,90 @@
+//! The JSON a caller passes to start a job and to filter the job list.
+
+use crate::error::{EngineError, Result};
+use crate::job::JobState;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub const DEFAULT_GRACE_MS: u64 = 5_000;
+pub const DEFAULT_OUTPUT_WINDOW: usize = 1 << 20;
+const MAX_GRACE_MS: u64 = 24 * 3600 * 1000;
+
+/// What `rjob_start` accepts.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StartSpec {
+    /// Executable (absolute or relative path) and its arguments, passed as they are: no shell.
+    pub argv: Vec<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Display text for the Command column; defaults to argv joined by spaces.
+    #[serde(default)]
+    pub command: Option<String>,
+    /// Free text naming the kind of job ("Native", "Script"), shown as PSJobTypeName.
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub cwd: Option<String>,
+    #[serde(default)]
+    pub env: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub stdin: Option<String>,
+    #[serde(default)]
+    pub grace_ms: Option<u64>,
+    /// Bytes of output kept in memory before the rest goes to a spool file.
+    #[serde(default)]
+    pub output_window: Option<usize>,
+}
+
+impl StartSpec {
+    pub fn parse(json: &str) -> std::result::Result<StartSpec, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: &str| Err(EngineError::InvalidArgument(m.to_string()));
+        match self.argv.first() {
+            None => return bad("argv is empty"),
+            Some(a) if a.is_empty() => return bad("the executable path is empty"),
+            _ => {}
+        }
+        let texts = self
+            .argv
+            .iter()
+            .chain(self.cwd.iter())
+            .chain(self.name.iter())
+            .chain(self.env.iter().flat_map(|e| e.iter().flat_map(|(k, v)| [k, v])));
+        for t in texts {
+            if t.contains('\0') {
+                return bad("a string holds a NUL character");
+            }
+        }
+        if let Some(env) = &self.env {
+            if env.keys().any(|k| k.is_empty() || k.contains('=')) {
+                return bad("an environment variable name is empty or holds '='");
+            }
+        }
+        if matches!(&self.cwd, Some(d) if d.is_empty()) {
+            return bad("the working directory is empty");
+        }
+        if self.grace_ms.unwrap_or(0) > MAX_GRACE_MS {
+            return bad("the grace period is longer than a day");
+        }
+        Ok(())
+    }
+}
+
+/// What `rjob_list` accepts. Every given field must match; within a field any value may.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Filter {
+    #[serde(default)]
+    pub ids: Option<Vec<u64>>,
+    /// PowerShell wildcard patterns, case-insensitive.
+    #[serde(default)]
+    pub names: Option<Vec<String>>,
+    #[serde(default)]
+    pub states: Option<Vec<JobState>>,
+    #[serde(default)]
+    pub instance_ids: Option<Vec<String>>,
+}

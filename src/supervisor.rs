@@ -1,0 +1,235 @@
+//! The per-job supervisor process (`rjob-supervisor`).
+//!
+//! It is a child subreaper, so every descendant of the job stays below it even after `setsid` or
+//! a double fork. It reaps its own children only (it is its own process, so `waitpid(-1)` is safe
+//! here, unlike inside pwsh), reports the job's exit status to the engine, stops the tree on
+//! command with SIGTERM then SIGKILL after the grace period, and stops it too when the engine's end
+//! of the socket closes (pwsh exited or was killed).
+
+use crate::lines::LineReader;
+use crate::protocol::{event_line, Command, Event, Launch};
+use crate::signal;
+use crossbeam_channel::{after, never, select, unbounded, Receiver, Sender};
+use std::io::Write;
+use std::os::fd::FromRawFd;
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+enum Msg {
+    Cmd(Command),
+    EngineGone,
+    MainExited(std::process::ExitStatus),
+    AllGone,
+}
+
+/// Runs the supervisor; the return value is its exit code.
+pub fn run() -> i32 {
+    reset_signals();
+    close_inherited_fds();
+    // SAFETY: prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    // SAFETY: the engine passes the socket as fd 0; we take ownership of it once.
+    let ctl = unsafe { UnixStream::from_raw_fd(0) };
+    let mut reader = match ctl.try_clone() {
+        Ok(r) => LineReader::new(r, 64 << 20),
+        Err(_) => return 2,
+    };
+    let Some(first) = reader.next_line() else { return 2 };
+    let launch: Launch = match serde_json::from_slice(&first) {
+        Ok(l) => l,
+        Err(e) => {
+            send(&ctl, &Event::SpawnError { message: format!("bad launch spec: {e}"), errno: 0 });
+            return 2;
+        }
+    };
+    let mut child = match spawn_job(&launch) {
+        Ok(c) => c,
+        Err(e) => {
+            send(&ctl, &Event::SpawnError { message: e.to_string(), errno: e.raw_os_error().unwrap_or(0) });
+            return 1;
+        }
+    };
+    let main_pid = child.id() as i32;
+    send(&ctl, &Event::Started { pid: main_pid });
+    if let (Some(data), Some(mut stdin)) = (launch.stdin.clone(), child.stdin.take()) {
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(data.as_bytes());
+        });
+    }
+    // The job holds the output pipes now; letting go of ours makes EOF mean "the tree is gone".
+    detach_stdio();
+
+    let (tx, rx) = unbounded();
+    spawn_reaper(main_pid, tx.clone());
+    spawn_command_reader(reader, tx);
+    drop(child); // reaped by the reaper thread, not by std
+    supervise(&ctl, main_pid, launch.grace_ms, rx)
+}
+
+fn supervise(ctl: &UnixStream, main_pid: i32, grace_ms: u64, rx: Receiver<Msg>) -> i32 {
+    let me = std::process::id() as i32;
+    let mut deadline: Option<Instant> = None;
+    let mut killed = 0u32;
+    let mut main_done = false;
+    let term = |deadline: &mut Option<Instant>, grace: u64, main_done: bool| {
+        if !main_done {
+            signal::signal_group(main_pid, libc::SIGTERM);
+        }
+        signal::signal_descendants(me, libc::SIGTERM);
+        if deadline.is_none() {
+            *deadline = Some(Instant::now() + Duration::from_millis(grace));
+        }
+    };
+    loop {
+        let timer = match deadline {
+            Some(d) => after(d.saturating_duration_since(Instant::now())),
+            None => never(),
+        };
+        let msg = select! {
+            recv(rx) -> m => match m { Ok(m) => m, Err(_) => Msg::AllGone },
+            recv(timer) -> _ => {
+                deadline = None;
+                killed += kill_all(main_pid, me, main_done);
+                continue;
+            }
+        };
+        match msg {
+            Msg::Cmd(Command::Term(ms)) => term(&mut deadline, ms, main_done),
+            Msg::Cmd(Command::Kill) => killed += kill_all(main_pid, me, main_done),
+            Msg::EngineGone => term(&mut deadline, grace_ms, main_done),
+            Msg::MainExited(st) => {
+                main_done = true;
+                send(ctl, &Event::Exited { code: st.code(), signal: st.signal() });
+                // Whatever the job left running in the background ends with it.
+                if !proc_tree_empty(me) {
+                    term(&mut deadline, grace_ms, true);
+                }
+            }
+            Msg::AllGone => {
+                send(ctl, &Event::Done { killed });
+                return 0;
+            }
+        }
+    }
+}
+
+fn kill_all(main_pid: i32, me: i32, main_done: bool) -> u32 {
+    if !main_done {
+        signal::signal_group(main_pid, libc::SIGKILL);
+    }
+    signal::kill_descendants(me)
+}
+
+fn proc_tree_empty(me: i32) -> bool {
+    crate::proctree::descendants(me).is_empty()
+}
+
+fn spawn_job(l: &Launch) -> std::io::Result<std::process::Child> {
+    let Some((exe, args)) = l.argv.split_first() else {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "empty argv"));
+    };
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(args).process_group(0).stdout(Stdio::inherit()).stderr(Stdio::inherit());
+    cmd.stdin(if l.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    if let Some(env) = &l.env {
+        cmd.env_clear().envs(env);
+    }
+    if let Some(cwd) = &l.cwd {
+        cmd.current_dir(cwd);
+    }
+    cmd.spawn().map_err(|e| {
+        let what = match e.kind() {
+            std::io::ErrorKind::NotFound => match &l.cwd {
+                Some(d) if !std::path::Path::new(d).is_dir() => format!("working directory not found: {d}"),
+                _ => format!("executable not found: {exe}"),
+            },
+            std::io::ErrorKind::PermissionDenied => format!("permission denied: {exe}"),
+            _ => format!("cannot start {exe}: {e}"),
+        };
+        std::io::Error::new(e.kind(), what)
+    })
+}
+
+fn spawn_reaper(main_pid: i32, tx: Sender<Msg>) {
+    std::thread::spawn(move || loop {
+        let mut status = 0;
+        // SAFETY: waitpid writes only to `status`. This process is the supervisor, whose children
+        // are all the job's, so reaping any of them is right.
+        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if pid == main_pid {
+            let _ = tx.send(Msg::MainExited(std::process::ExitStatus::from_raw(status)));
+        } else if pid < 0 {
+            match std::io::Error::last_os_error().raw_os_error() {
+                Some(libc::EINTR) => continue,
+                _ => {
+                    let _ = tx.send(Msg::AllGone);
+                    return;
+                }
+            }
+        }
+    });
+}
+
+fn spawn_command_reader(mut reader: LineReader<UnixStream>, tx: Sender<Msg>) {
+    std::thread::spawn(move || {
+        while let Some(line) = reader.next_line() {
+            if let Some(c) = Command::parse(&String::from_utf8_lossy(&line)) {
+                if tx.send(Msg::Cmd(c)).is_err() {
+                    return;
+                }
+            }
+        }
+        let _ = tx.send(Msg::EngineGone);
+    });
+}
+
+fn send(ctl: &UnixStream, ev: &Event) {
+    // The engine may be gone; then there is nobody to tell.
+    let _ = (&*ctl).write_all(event_line(ev).as_bytes());
+}
+
+/// Starts from a clean slate: pwsh may have blocked or ignored signals, and a child inherits both
+/// through exec. An ignored SIGCHLD would even make the kernel reap our children for us.
+fn reset_signals() {
+    // SAFETY: plain signal-state calls on this single-threaded process before any thread starts.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        for sig in 1..32 {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP && sig != libc::SIGPIPE {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+    }
+}
+
+/// Closes every fd above 2 that pwsh let leak into us, so the job cannot inherit them either.
+fn close_inherited_fds() {
+    // SAFETY: closing fds this fresh process does not use; fd 0-2 stay.
+    let r = unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
+    if r != 0 {
+        if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
+            let fds: Vec<i32> = dir.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect();
+            for fd in fds.into_iter().filter(|&fd| fd > 2) {
+                // SAFETY: as above.
+                unsafe { libc::close(fd) };
+            }
+        }
+    }
+}
+
+/// Points our own stdout and stderr at /dev/null; the job keeps the real pipes.
+fn detach_stdio() {
+    // SAFETY: opening /dev/null and dup2 over fds 1 and 2, which we no longer use.
+    unsafe {
+        let fd = libc::open(b"/dev/null\0".as_ptr().cast(), libc::O_RDWR | libc::O_CLOEXEC);
+        if fd >= 0 {
+            libc::dup2(fd, 1);
+            libc::dup2(fd, 2);
+            libc::close(fd);
+        }
+    }
+}

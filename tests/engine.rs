@@ -1,0 +1,272 @@
+//! The engine driven directly: starting, output, states, stopping trees, waiting, removing.
+
+mod common;
+use common::*;
+use rjob::engine;
+use rjob::error::EngineError;
+use rjob::job::JobState;
+use rjob::spec::Filter;
+use std::time::{Duration, Instant};
+
+#[test]
+fn native_output_and_exit_code() {
+    let id = sh("echo one; echo two >&2; printf 'last-no-newline'");
+    let info = wait_done(id, 10);
+    assert_eq!(info.state, JobState::Completed);
+    assert_eq!(info.exit_code, Some(0));
+    let out = all_output(id);
+    assert!(out.contains(&(0, "one".into())));
+    assert!(out.contains(&(1, "two".into())));
+    assert!(out.contains(&(0, "last-no-newline".into())), "{out:?}");
+}
+
+#[test]
+fn nonzero_exit_is_failed() {
+    let id = sh("exit 7");
+    let info = wait_done(id, 10);
+    assert_eq!(info.state, JobState::Failed);
+    assert_eq!(info.exit_code, Some(7));
+    assert_eq!(info.reason.as_deref(), Some("exit code 7"));
+}
+
+#[test]
+fn missing_executable_and_directory_fail_to_start() {
+    match engine::start(spec(&["/no/such/program"])) {
+        Err(EngineError::Spawn(m)) => assert!(m.contains("executable not found"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    let mut s = spec(&["/bin/true"]);
+    s.cwd = Some("/no/such/dir".into());
+    match engine::start(s) {
+        Err(EngineError::Spawn(m)) => assert!(m.contains("working directory not found"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(engine::start(spec(&[])), Err(EngineError::InvalidArgument(_))));
+}
+
+#[test]
+fn argv_is_passed_literally() {
+    let tricky = ["a b", "'q'", "\"dq\"", "$(echo pwned)", "`id`", "x;y", "new\nline", "*"];
+    let mut argv = vec!["/usr/bin/printf", "[%s]\\n"];
+    argv.extend(tricky);
+    let id = start(&argv);
+    wait_done(id, 10);
+    let text = stdout_lines(id).join("\n");
+    let want: Vec<String> = tricky.iter().map(|t| format!("[{t}]")).collect();
+    assert_eq!(text, want.join("\n"));
+}
+
+#[test]
+fn env_stdin_and_cwd_reach_the_job() {
+    let mut s = spec(&["/bin/sh", "-c", "echo \"$RJOB_T\"; pwd; cat"]);
+    s.env = Some([("RJOB_T".to_string(), "from-env".to_string())].into_iter().collect());
+    s.cwd = Some("/tmp".into());
+    s.stdin = Some("from-stdin\n".into());
+    let id = engine::start(s).unwrap();
+    wait_done(id, 10);
+    assert_eq!(stdout_lines(id), vec!["from-env", "/tmp", "from-stdin"]);
+}
+
+#[test]
+fn ids_are_consecutive_even_after_a_failed_start() {
+    let a = start(&["/bin/true"]);
+    let _ = engine::start(spec(&["/no/such/program"]));
+    let b = start(&["/bin/true"]);
+    // Other tests run in parallel and take ids too, so only order and uniqueness are certain here;
+    // the module's tests check strict consecutiveness in a quiet process.
+    assert!(b > a);
+    wait_done(a, 10);
+    wait_done(b, 10);
+}
+
+#[test]
+fn graceful_stop_of_a_sleeping_job() {
+    let id = start(&["/bin/sleep", "60"]);
+    let t = Instant::now();
+    engine::stop(&[id], false, None).unwrap();
+    let info = wait_done(id, 10);
+    assert_eq!(info.state, JobState::Stopped);
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+}
+
+#[test]
+fn sigterm_trap_is_escalated_after_the_grace_period() {
+    let mut s = spec(&["/bin/sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"]);
+    s.grace_ms = Some(400);
+    let id = engine::start(s).unwrap();
+    // Wait for the trap to be in place before stopping.
+    let b = engine::receive(id, true, 0, 1, Duration::from_secs(10)).unwrap();
+    assert_eq!(b.records[0].d, "ready");
+    let t = Instant::now();
+    engine::stop(&[id], false, None).unwrap();
+    assert!(!engine::wait(&[id], false, Some(Duration::from_millis(250))).unwrap(), "should still be in its grace period");
+    assert_eq!(state(id), JobState::Stopping);
+    let info = wait_done(id, 10);
+    assert_eq!(info.state, JobState::Stopped);
+    let took = t.elapsed();
+    assert!(took >= Duration::from_millis(380) && took < Duration::from_secs(3), "{took:?}");
+}
+
+#[test]
+fn force_stop_kills_at_once() {
+    let mut s = spec(&["/bin/sh", "-c", "trap '' TERM; while :; do :; done"]);
+    s.grace_ms = Some(60_000);
+    let id = engine::start(s).unwrap();
+    let pid = engine::get(id).unwrap().pid.unwrap();
+    let t = Instant::now();
+    engine::stop(&[id], true, None).unwrap();
+    let info = wait_done(id, 5);
+    assert_eq!(info.state, JobState::Stopped);
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists() || rjob::proctree::stat(pid).is_none());
+}
+
+/// 20 descendants: plain children, grandchildren, one that calls setsid (leaves the process
+/// group) and one that double-forks (orphaned, adopted by the supervisor).
+fn tree_script(tok: &str) -> String {
+    format!(
+        "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do sleep {tok} & done; \
+         sh -c 'sleep {tok} & sleep {tok}' & \
+         setsid sleep {tok} & \
+         sh -c '(sleep {tok} &) ; exit 0' & \
+         echo started; wait"
+    )
+}
+
+fn check_tree_dies(force: bool) {
+    let tok = token();
+    let id = sh(&tree_script(&tok));
+    assert!(eventually(10.0, || procs_with(&tok).len() >= 19), "only {} started", procs_with(&tok).len());
+    engine::stop(&[id], force, Some(2000)).unwrap();
+    let info = wait_done(id, 10);
+    assert_eq!(info.state, JobState::Stopped);
+    let left = procs_with(&tok);
+    assert!(left.is_empty(), "survivors: {left:?}");
+}
+
+#[test]
+fn whole_tree_dies_on_graceful_stop() {
+    check_tree_dies(false);
+}
+
+#[test]
+fn whole_tree_dies_on_force_stop() {
+    check_tree_dies(true);
+}
+
+#[test]
+fn background_leftovers_end_with_the_job() {
+    let tok = token();
+    let id = sh(&format!("setsid sleep {tok} & echo done"));
+    let info = wait_done(id, 10);
+    assert_eq!(info.state, JobState::Completed);
+    assert!(procs_with(&tok).is_empty());
+}
+
+#[test]
+fn stopping_many_costs_one_grace_period() {
+    let mut ids = Vec::new();
+    for _ in 0..20 {
+        let mut s = spec(&["/bin/sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"]);
+        s.grace_ms = Some(500);
+        ids.push(engine::start(s).unwrap());
+    }
+    for &id in &ids {
+        engine::receive(id, true, 0, 1, Duration::from_secs(10)).unwrap();
+    }
+    let t = Instant::now();
+    engine::stop(&ids, false, None).unwrap();
+    assert!(engine::wait(&ids, false, Some(Duration::from_secs(10))).unwrap());
+    assert!(t.elapsed() < Duration::from_millis(500 + 1000), "{:?}", t.elapsed());
+    assert!(ids.iter().all(|&i| state(i) == JobState::Stopped));
+}
+
+#[test]
+fn finished_jobs_are_left_alone_by_stop() {
+    let id = start(&["/bin/true"]);
+    wait_done(id, 10);
+    engine::stop(&[id], false, None).unwrap();
+    assert_eq!(state(id), JobState::Completed);
+}
+
+#[test]
+fn wait_any_all_and_timeout() {
+    let fast = start(&["/bin/true"]);
+    let slow = start(&["/bin/sleep", "30"]);
+    assert!(engine::wait(&[fast, slow], true, Some(Duration::from_secs(10))).unwrap());
+    assert!(!engine::wait(&[fast, slow], false, Some(Duration::from_millis(100))).unwrap());
+    engine::stop(&[slow], true, None).unwrap();
+    assert!(engine::wait(&[fast, slow], false, Some(Duration::from_secs(10))).unwrap());
+    assert!(matches!(engine::wait(&[u64::MAX], false, None), Err(EngineError::NotFound(_))));
+}
+
+#[test]
+fn receive_keep_reads_without_consuming() {
+    let id = sh("for i in 1 2 3 4 5; do echo $i; done");
+    wait_done(id, 10);
+    let a = engine::receive(id, true, 0, 2, Duration::ZERO).unwrap();
+    assert_eq!(a.records.iter().map(|r| r.d.as_str()).collect::<Vec<_>>(), ["1", "2"]);
+    let b = engine::receive(id, true, a.next, 100, Duration::ZERO).unwrap();
+    assert_eq!(b.records.len(), 3);
+    assert!(b.done);
+    assert!(engine::get(id).unwrap().has_more_data);
+    assert_eq!(stdout_lines(id), ["1", "2", "3", "4", "5"]);
+    assert!(!engine::get(id).unwrap().has_more_data);
+}
+
+#[test]
+fn receive_streams_while_the_job_runs() {
+    let id = sh("echo first; read x; echo never");
+    let b = engine::receive(id, false, 0, 10, Duration::from_secs(10)).unwrap();
+    assert_eq!(b.records[0].d, "first");
+    assert!(!b.done);
+    assert_eq!(state(id), JobState::Running);
+    engine::stop(&[id], true, None).unwrap();
+    wait_done(id, 10);
+}
+
+#[test]
+fn large_output_spools_and_stays_complete() {
+    std::env::set_var("RJOB_SPOOL_DIR", std::env::temp_dir().join(format!("rjob-test-spool-{}", std::process::id())));
+    let mut s = spec(&["/usr/bin/seq", "1", "200000"]);
+    s.output_window = Some(64 * 1024);
+    let id = engine::start(s).unwrap();
+    wait_done(id, 30);
+    let lines = stdout_lines(id);
+    assert_eq!(lines.len(), 200_000);
+    assert!(lines.iter().enumerate().all(|(i, l)| *l == (i + 1).to_string()));
+}
+
+#[test]
+fn remove_only_finished_jobs() {
+    let id = start(&["/bin/sleep", "30"]);
+    assert!(matches!(engine::remove(id), Err(EngineError::JobActive(_))));
+    engine::stop(&[id], true, None).unwrap();
+    wait_done(id, 10);
+    engine::remove(id).unwrap();
+    assert!(matches!(engine::get(id), Err(EngineError::NotFound(_))));
+    assert!(matches!(engine::remove(id), Err(EngineError::NotFound(_))));
+}
+
+#[test]
+fn list_filters_by_name_state_and_id() {
+    let mut s = spec(&["/bin/sleep", "30"]);
+    s.name = Some("Filter-Alpha".into());
+    let a = engine::start(s).unwrap();
+    let mut s = spec(&["/bin/true"]);
+    s.name = Some("filter-beta".into());
+    let b = engine::start(s).unwrap();
+    wait_done(b, 10);
+    let names = |f: Filter| engine::list(&f).into_iter().map(|j| j.id).collect::<Vec<_>>();
+    assert_eq!(names(Filter { names: Some(vec!["filter-*".into()]), ..Default::default() }), [a, b]);
+    assert_eq!(names(Filter { names: Some(vec!["FILTER-ALPHA".into()]), ..Default::default() }), [a]);
+    assert_eq!(
+        names(Filter { names: Some(vec!["filter-*".into()]), states: Some(vec![JobState::Running]), ..Default::default() }),
+        [a]
+    );
+    assert_eq!(names(Filter { ids: Some(vec![b]), ..Default::default() }), [b]);
+    let iid = engine::get(a).unwrap().instance_id.to_uppercase();
+    assert_eq!(names(Filter { instance_ids: Some(vec![iid]), ..Default::default() }), [a]);
+    engine::stop(&[a], true, None).unwrap();
+    wait_done(a, 10);
+}
