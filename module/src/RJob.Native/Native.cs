@@ -1,0 +1,37 @@
+// P/Invoke declarations for librjob, and the loader that finds it in the module's own folder.
+using System;
+using System.IO;
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace RJob
+{
+    internal static class Native
+    {
+        private const string Lib = "rjob";
+
+        static Native()
+        {
+            // Resolve "rjob" to the library next to this assembly, never to one on the system path.
+            NativeLibrary.SetDllImportResolver(typeof(Native).Assembly, Resolve);
+        }
+
+        internal static string LibraryPath =>
+            Path.Combine(Path.GetDirectoryName(typeof(Native).Assembly.Location)!, "librjob.so");
+
+        private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path) =>
+            name == Lib ? NativeLibrary.Load(LibraryPath) : IntPtr.Zero;
+
+        // Returned strings are IntPtr: .NET must never free library memory; rjob_string_free does.
+        [DllImport(Lib)] internal static extern int rjob_start([MarshalAs(UnmanagedType.LPUTF8Str)] string spec, out ulong id);
+        [DllImport(Lib)] internal static extern int rjob_list([MarshalAs(UnmanagedType.LPUTF8Str)] string? filter, out IntPtr json);
+        [DllImport(Lib)] internal static extern int rjob_get(ulong id, out IntPtr json);
+        [DllImport(Lib)] internal static extern int rjob_stop(ulong[] ids, UIntPtr count, [MarshalAs(UnmanagedType.U1)] bool force, long graceMs);
+        [DllImport(Lib)] internal static extern int rjob_wait(ulong[] ids, UIntPtr count, [MarshalAs(UnmanagedType.U1)] bool any, long timeoutMs);
+        [DllImport(Lib)] internal static extern int rjob_receive(ulong id, [MarshalAs(UnmanagedType.U1)] bool keep, ulong from, uint maxRecords, long timeoutMs, out IntPtr json);
+        [DllImport(Lib)] internal static extern int rjob_remove(ulong id);
+        [DllImport(Lib)] internal static extern int rjob_string_free(IntPtr s);
+        [DllImport(Lib)] internal static extern int rjob_last_error(out IntPtr message);
+        [DllImport(Lib)] internal static extern IntPtr rjob_version();
+    }
+}

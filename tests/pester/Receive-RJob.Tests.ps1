@@ -1,0 +1,48 @@
+BeforeAll { . $PSScriptRoot/TestHelpers.ps1 }
+
+Describe 'Receive-RJob' {
+    AfterEach { Remove-AllRJob }
+
+    It 'consumes output unless -Keep' {
+        $job = Start-RJob { 1, 2, 3 } | Wait-RJob
+        Receive-RJob $job -Keep | Should -Be @(1, 2, 3)
+        $job.HasMoreData | Should -BeTrue
+        Receive-RJob $job | Should -Be @(1, 2, 3)
+        $job.HasMoreData | Should -BeFalse
+        Receive-RJob $job | Should -BeNullOrEmpty
+    }
+
+    It '-Wait streams output while the job runs, then ends with the job' {
+        $job = Start-RJob -FilePath sh -ArgumentList '-c', 'for i in 1 2 3; do echo $i; sleep 0.2; done'
+        $seen = [System.Collections.Generic.List[object]]::new()
+        Receive-RJob $job -Wait | ForEach-Object { $seen.Add(@($_, [string]$job.State)) }
+        $seen.Count | Should -Be 3
+        $seen[0][1] | Should -Be 'Running' # the first line arrived while the job still ran
+        $job.State | Should -Be 'Completed'
+    }
+
+    It 'keeps a last line that has no newline' {
+        $job = Start-RJob -FilePath printf -ArgumentList 'a\nb' | Wait-RJob
+        Receive-RJob $job | Should -Be @('a', 'b')
+    }
+
+    It '-AutoRemoveJob removes the job after -Wait' {
+        $job = Start-RJob { 'bye' }
+        Receive-RJob $job -Wait -AutoRemoveJob | Should -Be 'bye'
+        Get-RJob -Id $job.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        { Receive-RJob $job -AutoRemoveJob } | Should -Throw -ErrorId 'AutoRemoveCannotBeUsedWithoutWait,Receive-RJob'
+    }
+
+    It 'brings back many lines complete and in order' {
+        $job = Start-RJob -FilePath seq -ArgumentList 1, 100000 | Wait-RJob
+        $lines = Receive-RJob $job
+        $lines.Count | Should -Be 100000
+        $lines[0] | Should -Be '1'
+        $lines[-1] | Should -Be '100000'
+    }
+
+    It 'writes not-found errors for unknown ids' {
+        Receive-RJob -Id 987654 -ErrorAction SilentlyContinue -ErrorVariable e
+        $e[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedSessionNotFound,Receive-RJob'
+    }
+}

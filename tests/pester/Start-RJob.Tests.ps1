@@ -1,0 +1,57 @@
+BeforeAll { . $PSScriptRoot/TestHelpers.ps1 }
+
+Describe 'Start-RJob' {
+    AfterEach { Remove-AllRJob }
+
+    It 'returns a running job object with a name, an instance id and a command' {
+        $job = Start-RJob -Name starter { Start-Sleep 30 }
+        $job | Should -BeOfType [RJob.RJobJob]
+        $job.Name | Should -Be 'starter'
+        $job.State | Should -Be 'Running'
+        $job.InstanceId | Should -Not -Be ([guid]::Empty)
+        $job.Command | Should -Be 'Start-Sleep 30'
+        $job.PSJobTypeName | Should -Be 'RJob.Script'
+        $job.Location | Should -Be 'localhost'
+    }
+
+    It 'resolves -FilePath on PATH and passes arguments literally, with no shell' {
+        $tricky = 'a b', "'q'", '"dq"', '$(echo pwned)', '`id`', 'x;y', "new`nline", '*'
+        $job = Start-RJob -FilePath printf -ArgumentList (@('[%s]\n') + $tricky)
+        $out = Wait-RJob $job | Receive-RJob
+        # printf prints each argument bracketed; the one holding a newline spans two lines.
+        $out | Should -Be ((($tricky | ForEach-Object { "[$_]" }) -join "`n") -split "`n")
+    }
+
+    It 'runs a script block whose text holds quotes and $(...) as written' {
+        $job = Start-RJob { 'it''s "quoted" $(not expanded in single quotes)' }
+        Wait-RJob $job | Receive-RJob | Should -Be 'it''s "quoted" $(not expanded in single quotes)'
+    }
+
+    It 'honours -WorkingDirectory' {
+        $job = Start-RJob -FilePath pwd -WorkingDirectory /usr
+        Wait-RJob $job | Receive-RJob | Should -Be '/usr'
+    }
+
+    It 'gives a CommandNotFoundException for a missing executable' {
+        $r = Start-RJob -FilePath no-such-program-xyz -ErrorAction SilentlyContinue -ErrorVariable err
+        $r | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -Be 'CommandNotFoundException,Start-RJob'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        Get-RJob | Should -BeNullOrEmpty
+    }
+
+    It 'gives a DirectoryNotFoundException for a missing working directory' {
+        Start-RJob { 1 } -WorkingDirectory /no/such/dir -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -Be 'DirectoryNotFoundException,Start-RJob'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidOperation'
+    }
+
+    It 'rejects an empty name, like a parameter validation' {
+        { Start-RJob -Name '' { 1 } } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Start-RJob'
+        { Start-RJob -Name $null { 1 } } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Start-RJob'
+    }
+
+    It 'rejects a negative grace period' {
+        { Start-RJob { 1 } -GraceSeconds -1 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Start-RJob'
+    }
+}

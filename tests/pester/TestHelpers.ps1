@@ -1,0 +1,37 @@
+# Dot-sourced by every *.Tests.ps1 in BeforeAll: loads the module from this checkout and gives
+# waits that poll a real condition with a deadline.
+
+$script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+Import-Module (Join-Path $script:RepoRoot 'module/RJob.psd1') -Force
+
+function Wait-Until {
+    param([Parameter(Mandatory)] [scriptblock] $Condition, [double] $TimeoutSeconds = 10, [string] $Because = 'the condition')
+    $deadline = [datetime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while (-not (& $Condition)) {
+        if ([datetime]::UtcNow -gt $deadline) { throw "Timed out after $TimeoutSeconds s waiting for $Because" }
+        Start-Sleep -Milliseconds 20
+    }
+}
+
+# Live processes (not zombies) whose command line holds $Token.
+function Get-ProcessWithToken([string] $Token) {
+    foreach ($dir in Get-ChildItem /proc -Directory -ErrorAction Ignore) {
+        if ($dir.Name -notmatch '^\d+$') { continue }
+        try {
+            $cmd = [IO.File]::ReadAllText("/proc/$($dir.Name)/cmdline")
+            $stat = [IO.File]::ReadAllText("/proc/$($dir.Name)/stat")
+        }
+        catch { continue }
+        $state = $stat.Substring($stat.LastIndexOf(')') + 2, 1)
+        if ($state -ne 'Z' -and $cmd.Contains($Token)) { [int]$dir.Name }
+    }
+}
+
+function Test-ProcessAlive([int] $ProcessId) {
+    try { $stat = [IO.File]::ReadAllText("/proc/$ProcessId/stat") } catch { return $false }
+    $stat.Substring($stat.LastIndexOf(')') + 2, 1) -ne 'Z'
+}
+
+function New-Token { [string](Get-Random -Minimum 1000000 -Maximum 9999999) }
+
+function Remove-AllRJob { Get-RJob | Remove-RJob -Force -Confirm:$false }
