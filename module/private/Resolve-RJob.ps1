@@ -5,9 +5,7 @@
 
 function Get-RJobObject {
     param([uint64[]] $Ids, [string[]] $Names, [string[]] $States, [string[]] $InstanceIds)
-    foreach ($snapshot in [RJob.Engine]::List($Ids, $Names, $States, $InstanceIds)) {
-        [RJob.RJobJob]::new($snapshot)
-    }
+    [RJob.RJobJob]::Wrap([RJob.Engine]::List($Ids, $Names, $States, $InstanceIds))
 }
 
 function Resolve-RJob {

@@ -102,14 +102,16 @@ function Start-RJob {
     }
 
     if ($PSCmdlet.ParameterSetName -eq 'FilePath') {
-        $app = Get-Command -Name $FilePath -CommandType Application -ErrorAction Ignore | Select-Object -First 1
-        if (-not $app) {
+        # A path is taken relative to the current location (and ~ is expanded); a name is found on PATH.
+        $target = if ($FilePath -match '^~|/') { $PSCmdlet.GetUnresolvedProviderPathFromPSPath($FilePath) } else { $FilePath }
+        $exe = [RJob.Executable]::Find($target, $env:PATH, $cwd)
+        if (-not $exe) {
             $PSCmdlet.WriteError((New-RJobErrorRecord -ErrorId CommandNotFoundException -Category ObjectNotFound `
                         -TargetObject $FilePath -ExceptionType ([System.Management.Automation.CommandNotFoundException]) `
                         -Message "The term '$FilePath' is not recognized as a name of an executable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again."))
             return
         }
-        $argv = [string[]](@($app.Source) + @($ArgumentList | ForEach-Object { [string]$_ }))
+        $argv = [string[]](@($exe) + @($ArgumentList | ForEach-Object { [string]$_ }))
         $kind, $stdin = 'Native', $null
         $command = (@($FilePath) + @($ArgumentList | ForEach-Object { [string]$_ })) -join ' '
     }

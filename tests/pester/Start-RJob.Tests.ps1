@@ -27,6 +27,19 @@ Describe 'Start-RJob' {
         Wait-RJob $job | Receive-RJob | Should -Be 'it''s "quoted" $(not expanded in single quotes)'
     }
 
+    It 'runs a relative -FilePath from the current location, and refuses a file that is not executable' {
+        Set-Content -LiteralPath TestDrive:/hello.sh -Value "#!/bin/sh`necho hello from `$0"
+        Push-Location TestDrive:/
+        try {
+            Start-RJob -FilePath ./hello.sh -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -Be 'CommandNotFoundException,Start-RJob'
+            chmod +x ./hello.sh
+            $job = Start-RJob -FilePath ./hello.sh
+        }
+        finally { Pop-Location }
+        Wait-RJob $job | Receive-RJob | Should -Be "hello from $((Get-Item TestDrive:/hello.sh).FullName)"
+    }
+
     It 'honours -WorkingDirectory' {
         $job = Start-RJob -FilePath pwd -WorkingDirectory /usr
         Wait-RJob $job | Receive-RJob | Should -Be '/usr'

@@ -11,6 +11,9 @@ namespace RJob
 
         public RJobJob(JobSnapshot snapshot) { _last = snapshot; }
 
+        /// <summary>Job objects for many snapshots at once (a PowerShell loop costs far more).</summary>
+        public static RJobJob[] Wrap(JobSnapshot[] snapshots) => Array.ConvertAll(snapshots, s => new RJobJob(s));
+
         /// <summary>The engine's id: sequential from 1 in this pwsh.</summary>
         public int Id => (int)_last.Id;
         public Guid InstanceId => Guid.Parse(_last.InstanceId);
