@@ -23,8 +23,8 @@ log() { printf '==> %s\n' "$*" >&2; }
 # versions both sources hold.
 cargo_rjob() {
     if [ "${RJOB_CARGO_SOURCE:-auto}" != crates-io ] && [ -d "$DEBIAN_CRATES/cbindgen-0.24.3" ]; then
-        cargo "$@" --offline --config 'source.crates-io.replace-with="debian"' \
-            --config "source.debian.directory=\"$DEBIAN_CRATES\""
+        cargo --offline --config 'source.crates-io.replace-with="debian"' \
+            --config "source.debian.directory=\"$DEBIAN_CRATES\"" "$@"
     else
         cargo "$@"
     fi

@@ -108,14 +108,15 @@ fn run(job: Arc<Job>, l: Launched) {
         split.finish(&mut |p| recs.push(p));
         push(&job, stream, recs);
     }
-    // Our own child, waited for by pid. If the runtime reaped it first (pwsh as PID 1, or SIGCHLD
-    // ignored), this fails with ECHILD; the exit code already came over the socket.
-    let _ = supervisor.wait();
     if !exited && failure.is_none() {
         failure = Some("the job's supervisor ended without reporting an exit status".into());
     }
+    // The end state comes from the supervisor's report, not from reaping: where the runtime reaps
+    // every child (pwsh as PID 1, or started with SIGCHLD ignored) waitpid answers ECHILD.
     job.finish(failure);
     crate::table::notify_finished();
+    // Our own child, by pid: never waitpid(-1), which would take .NET's children from it.
+    let _ = supervisor.wait();
 }
 
 /// Applies one supervisor event; returns true for Done.

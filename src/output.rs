@@ -340,8 +340,17 @@ mod tests {
             s.push(rec(i));
         }
         assert!(s.is_spooling());
-        // The spool file is unlinked: the directory holds nothing.
+        // The spool file is unlinked: the directory holds nothing, only our open fd reaches it,
+        // and it is readable by this user alone.
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        let spool_fd = std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .flatten()
+            .find(|e| std::fs::read_link(e.path()).map(|t| t.starts_with(&dir)).unwrap_or(false))
+            .expect("an open spool file");
+        let target = std::fs::read_link(spool_fd.path()).unwrap();
+        assert!(target.to_string_lossy().ends_with("(deleted)"), "{target:?}");
+        assert_eq!(std::fs::metadata(spool_fd.path()).unwrap().mode() & 0o777, 0o600);
         let (p, next) = s.peek(2500, 3, usize::MAX).unwrap();
         assert_eq!(p, (2500..2503).map(rec).collect::<Vec<_>>());
         assert_eq!(next, 2503);

@@ -270,3 +270,58 @@ fn list_filters_by_name_state_and_id() {
     engine::stop(&[a], true, None).unwrap();
     wait_done(a, 10);
 }
+
+#[test]
+fn a_million_lines_none_lost_or_torn_through_the_spool() {
+    std::env::set_var("RJOB_SPOOL_DIR", std::env::temp_dir().join(format!("rjob-test-spool-{}", std::process::id())));
+    // Lines of varying length, with a last line that has no newline.
+    let script = "awk 'BEGIN { for (i = 1; i <= 1000000; i++) { printf \"%d:%s\\n\", i, substr(\"abcdefghijklmnopqrstuvwxyz\", 1, i % 27) } printf \"tail-without-newline\" }'";
+    let mut s = spec(&["/bin/sh", "-c", script]);
+    s.output_window = Some(256 * 1024);
+    let id = engine::start(s).unwrap();
+    // Read while the job runs: streaming and spooling at once.
+    let mut got = Vec::with_capacity(1_000_001);
+    loop {
+        let b = engine::receive(id, false, 0, 50_000, Duration::from_secs(30)).unwrap();
+        got.extend(b.records.into_iter().map(|r| (r.s, r.d, r.c)));
+        if b.done {
+            break;
+        }
+    }
+    assert_eq!(got.len(), 1_000_001);
+    for (i, (s, d, c)) in got[..1_000_000].iter().enumerate() {
+        let n = i + 1;
+        let want = format!("{n}:{}", &"abcdefghijklmnopqrstuvwxyz"[..n % 27]);
+        assert!(*s == 0 && !c && *d == want, "line {n}: {d:?}");
+    }
+    assert_eq!(got[1_000_000].1, "tail-without-newline");
+    assert_eq!(state(id), JobState::Completed);
+}
+
+#[test]
+fn concurrent_start_and_stop_from_eight_threads() {
+    setup();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let mut ids = Vec::new();
+                for i in 0..60 {
+                    let id = if i % 2 == 0 { start(&["/bin/sleep", "60"]) } else { start(&["/bin/true"]) };
+                    if i % 3 != 0 {
+                        engine::stop(&[id], t % 2 == 0, Some(1000)).unwrap();
+                    }
+                    ids.push(id);
+                }
+                engine::stop(&ids, true, None).unwrap();
+                assert!(engine::wait(&ids, false, Some(Duration::from_secs(30))).unwrap());
+                ids
+            })
+        })
+        .collect();
+    let mut all: Vec<u64> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let n = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), n, "duplicate ids");
+    assert!(all.iter().all(|&id| engine::get(id).unwrap().state.is_finished()));
+}

@@ -35,3 +35,27 @@ function Test-ProcessAlive([int] $ProcessId) {
 function New-Token { [string](Get-Random -Minimum 1000000 -Maximum 9999999) }
 
 function Remove-AllRJob { Get-RJob | Remove-RJob -Force -Confirm:$false }
+
+# Starts a separate pwsh on a script file, stdin and stdout redirected; -Prefix runs it through a
+# wrapper (perl to ignore SIGCHLD, unshare to make it PID 1). It is the real pwsh, started as this
+# one was: the .NET tool's `pwsh` launcher would run it as a child of its own, so killing the
+# launcher would not kill pwsh.
+function Start-ChildPwsh {
+    param([Parameter(Mandatory)] [string] $ScriptPath, [string[]] $Arguments = @(), [string[]] $Prefix = @())
+    $self = [Environment]::ProcessPath
+    $pwsh = if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') { @($self, (Join-Path $PSHOME 'pwsh.dll')) } else { @($self) }
+    $argv = @($Prefix) + $pwsh + @('-NoProfile', '-NonInteractive', '-File', $ScriptPath) + @($Arguments)
+    $info = [System.Diagnostics.ProcessStartInfo]::new($argv[0])
+    foreach ($a in $argv[1..($argv.Count - 1)]) { $info.ArgumentList.Add($a) }
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardInput = $true
+    $info.UseShellExecute = $false
+    [System.Diagnostics.Process]::Start($info)
+}
+
+# The next line the child prints, or an error after the timeout.
+function Read-ChildLine([System.Diagnostics.Process] $Process, [int] $TimeoutSeconds = 60) {
+    $task = $Process.StandardOutput.ReadLineAsync()
+    if (-not $task.Wait([TimeSpan]::FromSeconds($TimeoutSeconds))) { throw "no line from pid $($Process.Id) in $TimeoutSeconds s" }
+    $task.Result
+}
