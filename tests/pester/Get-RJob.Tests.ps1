@@ -48,6 +48,15 @@ Describe 'Get-RJob' {
         { Get-RJob -State Sleepy } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,Get-RJob'
     }
 
+    It 'finds a name holding quotes, spaces, a newline and $(...) literally' {
+        $odd = "it's `"odd`" `$(whoami) and`na newline"
+        $j = Start-RJob -Name $odd -FilePath true | Wait-RJob
+        (Get-RJob -Name $odd).Id | Should -Be $j.Id
+        (Get-RJob -Name "it's*").Id | Should -Be $j.Id
+        Remove-RJob -Name $odd
+        Get-RJob -Id $j.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
     It 'job objects are live' {
         $j = Start-RJob -FilePath sleep -ArgumentList 60
         $j.State | Should -Be 'Running'

@@ -41,6 +41,12 @@ Describe 'Receive-RJob' {
         $lines[-1] | Should -Be '100000'
     }
 
+    It 'rejects wrong types and empty names as parameter errors' {
+        { Receive-RJob -Job 42 } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,Receive-RJob'
+        { Receive-RJob -Name $null } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Receive-RJob'
+        { Receive-RJob -InstanceId 'not-a-guid' } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,Receive-RJob'
+    }
+
     It 'writes not-found errors for unknown ids' {
         Receive-RJob -Id 987654 -ErrorAction SilentlyContinue -ErrorVariable e
         $e[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedSessionNotFound,Receive-RJob'

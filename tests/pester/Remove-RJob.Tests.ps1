@@ -32,6 +32,12 @@ Describe 'Remove-RJob' {
         (Get-RJob).Id | Should -Be $job.Id
     }
 
+    It 'rejects wrong types and empty names as parameter errors' {
+        { Remove-RJob -Job (Get-Date) } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,Remove-RJob'
+        { Remove-RJob -Name '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Remove-RJob'
+        { Remove-RJob -State Nonsense } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,Remove-RJob'
+    }
+
     It 'writes not-found errors for unknown names' {
         Remove-RJob -Name ghost -ErrorAction SilentlyContinue -ErrorVariable e
         $e[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedNameNotFound,Remove-RJob'

@@ -55,6 +55,20 @@ Describe 'Stop-RJob' {
         $watch.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 0.45
     }
 
+    It 'Get-RJob | Stop-RJob over 100 jobs that ignore SIGTERM returns within one grace period plus a second' {
+        $token = New-Token
+        $jobs = 1..100 | ForEach-Object { Start-RJob -GraceSeconds 2 -FilePath sh -ArgumentList '-c', "trap '' TERM; echo ready; exec sleep $token" }
+        Wait-Until { -not ($jobs | Where-Object { -not $_.HasMoreData }) } -TimeoutSeconds 60 -Because 'every job to set its trap'
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        Get-RJob | Stop-RJob
+        $watch.Stop()
+        Write-Host ("figure: Get-RJob | Stop-RJob over 100 SIGTERM-ignoring jobs, grace 2 s: {0:N2} s" -f $watch.Elapsed.TotalSeconds)
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 3
+        $watch.Elapsed.TotalSeconds | Should -BeGreaterThan 1.9 -Because 'SIGTERM was ignored, so only the SIGKILL after the grace period ended them'
+        $jobs.State | Sort-Object -Unique | Should -Be 'Stopped'
+        @(Get-ProcessWithToken $token).Count | Should -Be 0
+    }
+
     It 'writes not-found errors like Stop-Job and stays silent for unmatched wildcards' {
         Stop-RJob -Id 987654 -ErrorAction SilentlyContinue -ErrorVariable e1
         $e1[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedSessionNotFound,Stop-RJob'

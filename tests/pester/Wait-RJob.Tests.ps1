@@ -29,6 +29,12 @@ Describe 'Wait-RJob' {
         { Wait-RJob $slow -Timeout -5 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Wait-RJob'
     }
 
+    It 'rejects wrong types and empty names as parameter errors' {
+        { Wait-RJob -Job 'nope' } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,Wait-RJob'
+        { Wait-RJob -Name '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Wait-RJob'
+        { Wait-RJob -Id $null } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Wait-RJob'
+    }
+
     It 'writes not-found errors for unknown ids' {
         Wait-RJob -Id 987654 -ErrorAction SilentlyContinue -ErrorVariable e
         $e[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedSessionNotFound,Wait-RJob'
