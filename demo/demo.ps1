@@ -13,7 +13,7 @@ $hashers = foreach ($folder in $folders) {
         param($Path)
         $files = Get-ChildItem -LiteralPath $Path -File -Recurse -ErrorAction SilentlyContinue | Select-Object -First 400
         $hashes = $files | Get-FileHash -Algorithm SHA256 -ErrorAction SilentlyContinue
-        [pscustomobject]@{ Folder = $Path; Files = @($hashes).Count; Bytes = ($files | Measure-Object Length -Sum).Sum }
+        [pscustomobject]@{ Folder = $Path; Files = @($hashes).Count; Bytes = [long]($files | Measure-Object Length -Sum).Sum }
     }
 }
 $counter = Start-RJob -Name count-lines -FilePath sh -ArgumentList '-c', 'find /usr/share/doc -name "*.gz" | head -200 | xargs zcat 2>/dev/null | wc -l'
