@@ -26,7 +26,8 @@ pub fn start(spec: StartSpec) -> Result<u64> {
         grace_ms,
         pid: launched.pid,
     };
-    let store = OutputStore::new(spec.output_window.unwrap_or(DEFAULT_OUTPUT_WINDOW), spool_dir());
+    let spool = spec.spool_dir.map(PathBuf::from).or_else(spool_dir);
+    let store = OutputStore::new(spec.output_window.unwrap_or(DEFAULT_OUTPUT_WINDOW), spool);
     let control = Arc::new(launched.control.try_clone()?);
     let job = table::insert(|id| Job::new(id, meta, store));
     *crate::job::lock(&job.control) = Some(control);

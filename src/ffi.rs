@@ -48,8 +48,8 @@ fn timeout_in(ms: i64) -> Option<Duration> {
 /// `spec_json` is an object: `argv` (array of strings, required; argv[0] is the executable, run
 /// directly with no shell), and optionally `name`, `command` (display text), `kind`, `cwd`,
 /// `env` (object: the job's whole environment), `stdin` (text written to the job's stdin),
-/// `graceMs` (SIGTERM-to-SIGKILL time for a graceful stop) and `outputWindow` (bytes of output
-/// kept in memory before spooling to disk).
+/// `graceMs` (SIGTERM-to-SIGKILL time for a graceful stop), `outputWindow` (bytes of output
+/// kept in memory before spooling to disk) and `spoolDir` (where that spool goes).
 ///
 /// Blocks until the job's process has started (about a millisecond) or failed to start
 /// (`RJOB_STATUS_SPAWN_FAILED`, with the reason in `rjob_last_error`). The caller keeps

@@ -130,7 +130,11 @@ impl Job {
     }
 
     pub fn info(&self) -> JobInfo {
-        let has_more_data = self.output().has_data();
+        let (has_more_data, spool_note) = {
+            let out = self.output();
+            let note = out.spool_error().map(|e| format!("output could not be spooled to disk ({e}); it is kept in memory"));
+            (out.has_data(), note)
+        };
         let st = self.status();
         JobInfo {
             id: self.id,
@@ -146,7 +150,7 @@ impl Job {
             end_time_ms: st.end_ms,
             has_more_data,
             location: "localhost".to_string(),
-            reason: st.reason.clone(),
+            reason: st.reason.clone().or(spool_note),
         }
     }
 

@@ -34,6 +34,9 @@ pub struct StartSpec {
     /// Bytes of output kept in memory before the rest goes to a spool file.
     #[serde(default)]
     pub output_window: Option<usize>,
+    /// Where that spool file goes; defaults to `engine::spool_dir()`.
+    #[serde(default)]
+    pub spool_dir: Option<String>,
 }
 
 impl StartSpec {

@@ -225,11 +225,15 @@ fn receive_streams_while_the_job_runs() {
     wait_done(id, 10);
 }
 
+fn test_spool_dir() -> String {
+    std::env::temp_dir().join(format!("rjob-test-spool-{}", std::process::id())).to_string_lossy().into_owned()
+}
+
 #[test]
 fn large_output_spools_and_stays_complete() {
-    std::env::set_var("RJOB_SPOOL_DIR", std::env::temp_dir().join(format!("rjob-test-spool-{}", std::process::id())));
     let mut s = spec(&["/usr/bin/seq", "1", "200000"]);
     s.output_window = Some(64 * 1024);
+    s.spool_dir = Some(test_spool_dir());
     let id = engine::start(s).unwrap();
     wait_done(id, 30);
     let lines = stdout_lines(id);
@@ -273,11 +277,11 @@ fn list_filters_by_name_state_and_id() {
 
 #[test]
 fn a_million_lines_none_lost_or_torn_through_the_spool() {
-    std::env::set_var("RJOB_SPOOL_DIR", std::env::temp_dir().join(format!("rjob-test-spool-{}", std::process::id())));
     // Lines of varying length, with a last line that has no newline.
     let script = "awk 'BEGIN { for (i = 1; i <= 1000000; i++) { printf \"%d:%s\\n\", i, substr(\"abcdefghijklmnopqrstuvwxyz\", 1, i % 27) } printf \"tail-without-newline\" }'";
     let mut s = spec(&["/bin/sh", "-c", script]);
     s.output_window = Some(256 * 1024);
+    s.spool_dir = Some(test_spool_dir());
     let id = engine::start(s).unwrap();
     // Read while the job runs: streaming and spooling at once.
     let mut got = Vec::with_capacity(1_000_001);
@@ -324,4 +328,19 @@ fn concurrent_start_and_stop_from_eight_threads() {
     all.dedup();
     assert_eq!(all.len(), n, "duplicate ids");
     assert!(all.iter().all(|&id| engine::get(id).unwrap().state.is_finished()));
+}
+
+#[test]
+fn an_unwritable_spool_keeps_output_in_memory_and_says_so() {
+    // A spool directory that cannot be created: output must neither be lost nor reordered.
+    let mut s = spec(&["/usr/bin/seq", "1", "20000"]);
+    s.output_window = Some(4096);
+    s.spool_dir = Some("/proc/rjob-cannot-create-this".into());
+    let id = engine::start(s).unwrap();
+    let info = wait_done(id, 30);
+    assert_eq!(info.state, JobState::Completed);
+    assert!(info.reason.as_deref().unwrap_or("").contains("kept in memory"), "{info:?}");
+    let lines = stdout_lines(id);
+    assert_eq!(lines.len(), 20_000);
+    assert!(lines.iter().enumerate().all(|(i, l)| *l == (i + 1).to_string()));
 }

@@ -84,7 +84,7 @@ namespace RJob
             }
         }
 
-        private ErrorRecord NativeError(string line) =>
+        private static ErrorRecord NativeError(string line) =>
             new ErrorRecord(new RemoteException(line), "NativeCommandError", ErrorCategory.NotSpecified, null);
 
         private static ErrorRecord ScriptError(object? value)
