@@ -11,8 +11,9 @@ foreach ($file in 'librjob.so', 'rjob-supervisor', 'RJob.Native.dll') {
     }
 }
 # An assembly cannot be unloaded, so Import-Module -Force reuses the one already loaded.
+# Assembly.LoadFrom costs a few milliseconds; Add-Type -LiteralPath costs about 40.
 if (-not ('RJob.Engine' -as [type])) {
-    Add-Type -LiteralPath (Join-Path $bin 'RJob.Native.dll')
+    $null = [System.Reflection.Assembly]::LoadFrom((Join-Path $bin 'RJob.Native.dll'))
 }
 
 foreach ($folder in 'private', 'public') {
