@@ -28,9 +28,8 @@ pub fn start(spec: StartSpec) -> Result<u64> {
     };
     let spool = spec.spool_dir.map(PathBuf::from).or_else(spool_dir);
     let store = OutputStore::new(spec.output_window.unwrap_or(DEFAULT_OUTPUT_WINDOW), spool);
-    let control = Arc::new(launched.control.try_clone()?);
     let job = table::insert(|id| Job::new(id, meta, store));
-    *crate::job::lock(&job.control) = Some(control);
+    *crate::job::lock(&job.control) = Some(launched.control.clone());
     let id = job.id;
     if let Err(e) = monitor::spawn(job.clone(), launched) {
         // Without a monitor nobody would ever see this job end: stop it and say why. Dropping the

@@ -127,7 +127,7 @@ fn handle_event(job: &Job, line: &[u8], exited: &mut bool) -> bool {
             job.set_exit(code, signal);
             false
         }
-        Ok(Event::Done { .. }) => true,
+        Ok(Event::Done) => true,
         _ => false,
     }
 }

@@ -28,7 +28,7 @@ pub enum Event {
     SpawnError { message: String, errno: i32 },
     Exited { code: Option<i32>, signal: Option<i32> },
     /// Every process of the job is gone; the supervisor exits next.
-    Done { killed: u32 },
+    Done,
 }
 
 /// Engine to supervisor.
@@ -72,7 +72,8 @@ mod tests {
             assert_eq!(Command::parse(c.to_line().trim()), Some(c));
         }
         assert_eq!(Command::parse("term x"), None);
-        let e = Event::Exited { code: Some(3), signal: None };
-        assert_eq!(serde_json::from_str::<Event>(event_line(&e).trim()).unwrap(), e);
+        for e in [Event::Exited { code: Some(3), signal: None }, Event::Done, Event::Started { pid: 7 }] {
+            assert_eq!(serde_json::from_str::<Event>(event_line(&e).trim()).unwrap(), e);
+        }
     }
 }

@@ -46,18 +46,14 @@ pub fn signal_descendants(root: i32, sig: i32) -> usize {
 }
 
 /// SIGKILLs every descendant of `root`, scanning again until none is left, so processes forked
-/// while the first round was sent are caught too. Returns how many were killed.
-pub fn kill_descendants(root: i32) -> u32 {
-    let mut killed = 0u32;
+/// while the first round was sent are caught too.
+pub fn kill_descendants(root: i32) {
     for _ in 0..1000 {
-        let n = signal_descendants(root, libc::SIGKILL);
-        if n == 0 {
+        if signal_descendants(root, libc::SIGKILL) == 0 {
             break;
         }
-        killed += n as u32;
         std::thread::yield_now();
     }
-    killed
 }
 
 fn pidfd_open(pid: i32) -> io::Result<i32> {

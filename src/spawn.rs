@@ -10,6 +10,7 @@ use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
@@ -17,7 +18,8 @@ use std::time::Duration;
 pub struct Launched {
     pub supervisor: Child,
     pub pid: i32,
-    pub control: UnixStream,
+    /// Engine end of the socket, for stop commands; shared with the job, not duplicated.
+    pub control: Arc<UnixStream>,
     pub events: LineReader<UnixStream>,
     pub stdout: ChildStdout,
     pub stderr: ChildStderr,
@@ -87,7 +89,7 @@ pub fn launch(l: &Launch) -> Result<Launched> {
         Ok((pid, events)) => {
             let stdout = supervisor.stdout.take().expect("piped");
             let stderr = supervisor.stderr.take().expect("piped");
-            Ok(Launched { supervisor, pid, control: ours, events, stdout, stderr })
+            Ok(Launched { supervisor, pid, control: Arc::new(ours), events, stdout, stderr })
         }
         Err(e) => {
             drop(ours); // EOF tells a live supervisor to clean up and leave

@@ -40,10 +40,6 @@ pub struct StartSpec {
 }
 
 impl StartSpec {
-    pub fn parse(json: &str) -> std::result::Result<StartSpec, serde_json::Error> {
-        serde_json::from_str(json)
-    }
-
     pub fn validate(&self) -> Result<()> {
         let bad = |m: &str| Err(EngineError::InvalidArgument(m.to_string()));
         match self.argv.first() {

@@ -71,7 +71,6 @@ pub fn run() -> i32 {
 fn supervise(ctl: &UnixStream, main_pid: i32, grace_ms: u64, rx: Receiver<Msg>) -> i32 {
     let me = std::process::id() as i32;
     let mut deadline: Option<Instant> = None;
-    let mut killed = 0u32;
     let mut main_done = false;
     let term = |deadline: &mut Option<Instant>, grace: u64, main_done: bool| {
         if !main_done {
@@ -91,39 +90,35 @@ fn supervise(ctl: &UnixStream, main_pid: i32, grace_ms: u64, rx: Receiver<Msg>) 
             recv(rx) -> m => match m { Ok(m) => m, Err(_) => Msg::AllGone },
             recv(timer) -> _ => {
                 deadline = None;
-                killed += kill_all(main_pid, me, main_done);
+                kill_all(main_pid, me, main_done);
                 continue;
             }
         };
         match msg {
             Msg::Cmd(Command::Term(ms)) => term(&mut deadline, ms, main_done),
-            Msg::Cmd(Command::Kill) => killed += kill_all(main_pid, me, main_done),
+            Msg::Cmd(Command::Kill) => kill_all(main_pid, me, main_done),
             Msg::EngineGone => term(&mut deadline, grace_ms, main_done),
             Msg::MainExited(st) => {
                 main_done = true;
                 send(ctl, &Event::Exited { code: st.code(), signal: st.signal() });
                 // Whatever the job left running in the background ends with it.
-                if !proc_tree_empty(me) {
+                if !crate::proctree::descendants(me).is_empty() {
                     term(&mut deadline, grace_ms, true);
                 }
             }
             Msg::AllGone => {
-                send(ctl, &Event::Done { killed });
+                send(ctl, &Event::Done);
                 return 0;
             }
         }
     }
 }
 
-fn kill_all(main_pid: i32, me: i32, main_done: bool) -> u32 {
+fn kill_all(main_pid: i32, me: i32, main_done: bool) {
     if !main_done {
         signal::signal_group(main_pid, libc::SIGKILL);
     }
-    signal::kill_descendants(me)
-}
-
-fn proc_tree_empty(me: i32) -> bool {
-    crate::proctree::descendants(me).is_empty()
+    signal::kill_descendants(me);
 }
 
 fn spawn_job(l: &Launch) -> std::io::Result<std::process::Child> {

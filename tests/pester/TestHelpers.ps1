@@ -42,9 +42,8 @@ function Remove-AllRJob { Get-RJob | Remove-RJob -Force -Confirm:$false }
 # launcher would not kill pwsh.
 function Start-ChildPwsh {
     param([Parameter(Mandatory)] [string] $ScriptPath, [string[]] $Arguments = @(), [string[]] $Prefix = @())
-    $self = [Environment]::ProcessPath
-    $pwsh = if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') { @($self, (Join-Path $PSHOME 'pwsh.dll')) } else { @($self) }
-    $argv = @($Prefix) + $pwsh + @('-NoProfile', '-NonInteractive', '-File', $ScriptPath) + @($Arguments)
+    $pwsh = & (Get-Module RJob) { Get-RJobPwshCommand } # how the module itself starts pwsh
+    $argv = @($Prefix) + @($pwsh) + @('-NoProfile', '-NonInteractive', '-File', $ScriptPath) + @($Arguments)
     $info = [System.Diagnostics.ProcessStartInfo]::new($argv[0])
     foreach ($a in $argv[1..($argv.Count - 1)]) { $info.ArgumentList.Add($a) }
     $info.RedirectStandardOutput = $true
