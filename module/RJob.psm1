@@ -5,7 +5,7 @@ $bin = Join-Path $PSScriptRoot 'bin'
 if (-not $IsLinux) {
     throw [System.PlatformNotSupportedException]::new('RJob runs on Linux: its engine stops job process trees with Linux process APIs.')
 }
-foreach ($file in 'librjob.so', 'rjob-supervisor', 'RJob.Native.dll') {
+foreach ($file in 'librjob.so', 'rjob-supervisor', 'RJob.dll') {
     if (-not (Test-Path -LiteralPath (Join-Path $bin $file))) {
         throw [System.IO.FileNotFoundException]::new("RJob is not built: $bin/$file is missing. Run ./scripts/build from the repository root.", $file)
     }
@@ -13,7 +13,7 @@ foreach ($file in 'librjob.so', 'rjob-supervisor', 'RJob.Native.dll') {
 # An assembly cannot be unloaded, so Import-Module -Force reuses the one already loaded.
 # Assembly.LoadFrom costs a few milliseconds; Add-Type -LiteralPath costs about 40.
 if (-not ('RJob.Engine' -as [type])) {
-    $null = [System.Reflection.Assembly]::LoadFrom((Join-Path $bin 'RJob.Native.dll'))
+    $null = [System.Reflection.Assembly]::LoadFrom((Join-Path $bin 'RJob.dll'))
 }
 
 foreach ($folder in 'private', 'public') {

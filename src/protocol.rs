@@ -24,9 +24,17 @@ pub struct Launch {
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(tag = "ev", rename_all = "snake_case")]
 pub enum Event {
-    Started { pid: i32 },
-    SpawnError { message: String, errno: i32 },
-    Exited { code: Option<i32>, signal: Option<i32> },
+    Started {
+        pid: i32,
+    },
+    SpawnError {
+        message: String,
+        errno: i32,
+    },
+    Exited {
+        code: Option<i32>,
+        signal: Option<i32>,
+    },
     /// Every process of the job is gone; the supervisor exits next.
     Done,
 }
@@ -72,8 +80,18 @@ mod tests {
             assert_eq!(Command::parse(c.to_line().trim()), Some(c));
         }
         assert_eq!(Command::parse("term x"), None);
-        for e in [Event::Exited { code: Some(3), signal: None }, Event::Done, Event::Started { pid: 7 }] {
-            assert_eq!(serde_json::from_str::<Event>(event_line(&e).trim()).unwrap(), e);
+        for e in [
+            Event::Exited {
+                code: Some(3),
+                signal: None,
+            },
+            Event::Done,
+            Event::Started { pid: 7 },
+        ] {
+            assert_eq!(
+                serde_json::from_str::<Event>(event_line(&e).trim()).unwrap(),
+                e
+            );
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The JSON a caller passes to start a job and to filter the job list.
 
-use crate::error::{EngineError, Result};
-use crate::job::JobState;
+use crate::engine::error::{EngineError, Result};
+use crate::engine::job::JobState;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -52,7 +52,11 @@ impl StartSpec {
             .iter()
             .chain(self.cwd.iter())
             .chain(self.name.iter())
-            .chain(self.env.iter().flat_map(|e| e.iter().flat_map(|(k, v)| [k, v])));
+            .chain(
+                self.env
+                    .iter()
+                    .flat_map(|e| e.iter().flat_map(|(k, v)| [k, v])),
+            );
         for t in texts {
             if t.contains('\0') {
                 return bad("a string holds a NUL character");

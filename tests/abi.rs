@@ -2,8 +2,8 @@
 
 mod common;
 use common::setup;
+use rjob::ffi::status::RjobStatus as S;
 use rjob::ffi::*;
-use rjob::status::RjobStatus as S;
 use std::ffi::{c_char, CStr, CString};
 use std::ptr::{null, null_mut};
 
@@ -59,21 +59,42 @@ fn bad_text_and_json() {
     unsafe {
         let mut id = 0u64;
         let bad_utf8 = [b'{', 0xff, 0xfe, b'}', 0];
-        assert_eq!(rjob_start(bad_utf8.as_ptr().cast(), &mut id), S::InvalidUtf8);
+        assert_eq!(
+            rjob_start(bad_utf8.as_ptr().cast(), &mut id),
+            S::InvalidUtf8
+        );
         assert_eq!(rjob_start(c("{not json").as_ptr(), &mut id), S::InvalidJson);
         assert_eq!(rjob_start(c("[1,2]").as_ptr(), &mut id), S::InvalidJson);
-        assert_eq!(rjob_start(c(r#"{"argv":["/bin/true"],"bogus":1}"#).as_ptr(), &mut id), S::InvalidJson);
-        assert_eq!(rjob_start(c(r#"{"argv":[]}"#).as_ptr(), &mut id), S::InvalidArgument);
-        assert_eq!(rjob_start(c(r#"{"argv":["/bin/echo","a\u0000b"]}"#).as_ptr(), &mut id), S::InvalidArgument);
-        assert_eq!(rjob_start(c(r#"{"argv":["/no/such/exe"]}"#).as_ptr(), &mut id), S::SpawnFailed);
+        assert_eq!(
+            rjob_start(c(r#"{"argv":["/bin/true"],"bogus":1}"#).as_ptr(), &mut id),
+            S::InvalidJson
+        );
+        assert_eq!(
+            rjob_start(c(r#"{"argv":[]}"#).as_ptr(), &mut id),
+            S::InvalidArgument
+        );
+        assert_eq!(
+            rjob_start(c(r#"{"argv":["/bin/echo","a\u0000b"]}"#).as_ptr(), &mut id),
+            S::InvalidArgument
+        );
+        assert_eq!(
+            rjob_start(c(r#"{"argv":["/no/such/exe"]}"#).as_ptr(), &mut id),
+            S::SpawnFailed
+        );
         assert!(last_error().contains("executable not found"));
         let mut out = null_mut();
-        assert_eq!(rjob_list(c(r#"{"states":["Sleepy"]}"#).as_ptr(), &mut out), S::InvalidJson);
+        assert_eq!(
+            rjob_list(c(r#"{"states":["Sleepy"]}"#).as_ptr(), &mut out),
+            S::InvalidJson
+        );
         assert!(out.is_null());
         // Deeply nested and very large JSON are refused, not crashed on.
         let deep = "[".repeat(100_000);
         assert_eq!(rjob_start(c(&deep).as_ptr(), &mut id), S::InvalidJson);
-        let huge = format!(r#"{{"argv":["/bin/true"],"name":"{}"}}"#, "x".repeat(65 << 20));
+        let huge = format!(
+            r#"{{"argv":["/bin/true"],"name":"{}"}}"#,
+            "x".repeat(65 << 20)
+        );
         assert_eq!(rjob_start(c(&huge).as_ptr(), &mut id), S::InvalidArgument);
         assert_eq!(id, 0);
     }
@@ -88,7 +109,10 @@ fn unknown_ids() {
         assert_eq!(rjob_get(u64::MAX - 1, &mut out), S::NotFound);
         assert_eq!(rjob_stop(ids.as_ptr(), 1, true, -1), S::NotFound);
         assert_eq!(rjob_wait(ids.as_ptr(), 1, false, 0), S::NotFound);
-        assert_eq!(rjob_receive(u64::MAX - 1, false, 0, 0, 0, &mut out), S::NotFound);
+        assert_eq!(
+            rjob_receive(u64::MAX - 1, false, 0, 0, 0, &mut out),
+            S::NotFound
+        );
         assert_eq!(rjob_remove(u64::MAX - 1), S::NotFound);
         assert!(out.is_null());
         assert!(last_error().contains("no job"));
@@ -107,7 +131,10 @@ fn double_and_foreign_free_are_refused() {
         assert_eq!(rjob_string_free(mine), S::UnknownPointer);
         drop(CString::from_raw(mine));
         let v = rjob_version();
-        assert_eq!(CStr::from_ptr(v).to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+        assert_eq!(
+            CStr::from_ptr(v).to_str().unwrap(),
+            env!("CARGO_PKG_VERSION")
+        );
     }
 }
 
@@ -116,13 +143,20 @@ fn start_list_stop_wait_receive_remove() {
     setup();
     unsafe {
         let mut id = 0u64;
-        let spec = c(r#"{"argv":["/bin/sh","-c","echo hi; sleep 30"],"name":"abi-job","graceMs":1000}"#);
+        let spec =
+            c(r#"{"argv":["/bin/sh","-c","echo hi; sleep 30"],"name":"abi-job","graceMs":1000}"#);
         assert_eq!(rjob_start(spec.as_ptr(), &mut id), S::Ok);
         let mut out = null_mut();
         assert_eq!(rjob_receive(id, true, 0, 10, 10_000, &mut out), S::Ok);
         let batch: serde_json::Value = serde_json::from_str(&take(out)).unwrap();
         assert_eq!(batch["records"][0]["d"], "hi");
-        assert_eq!(rjob_list(c(r#"{"names":["ABI-*"],"states":["Running"]}"#).as_ptr(), &mut out), S::Ok);
+        assert_eq!(
+            rjob_list(
+                c(r#"{"names":["ABI-*"],"states":["Running"]}"#).as_ptr(),
+                &mut out
+            ),
+            S::Ok
+        );
         let list: serde_json::Value = serde_json::from_str(&take(out)).unwrap();
         assert!(list.as_array().unwrap().iter().any(|j| j["id"] == id));
         assert_eq!(rjob_remove(id), S::JobActive);
@@ -143,9 +177,34 @@ fn start_list_stop_wait_receive_remove() {
 fn fuzz_entry_points() {
     setup();
     let pieces = [
-        "{", "}", "[", "]", "\"argv\"", ":", ",", "\"", "null", "1", "-1", "1e999", "\"states\"", "\"Running\"",
-        "\"names\"", "\"*\"", "\"ids\"", "[18446744073709551615]", "\\u0000", "\\ud800", "true", " ", "\"env\"",
-        "{\"=\":\"x\"}", "\"cwd\"", "\"\"", "\"graceMs\"", "99999999999999",
+        "{",
+        "}",
+        "[",
+        "]",
+        "\"argv\"",
+        ":",
+        ",",
+        "\"",
+        "null",
+        "1",
+        "-1",
+        "1e999",
+        "\"states\"",
+        "\"Running\"",
+        "\"names\"",
+        "\"*\"",
+        "\"ids\"",
+        "[18446744073709551615]",
+        "\\u0000",
+        "\\ud800",
+        "true",
+        " ",
+        "\"env\"",
+        "{\"=\":\"x\"}",
+        "\"cwd\"",
+        "\"\"",
+        "\"graceMs\"",
+        "99999999999999",
     ];
     let mut seed = 0x9E3779B97F4A7C15u64;
     let mut rnd = move || {
@@ -159,7 +218,9 @@ fn fuzz_entry_points() {
         let mut text: Vec<u8> = if i % 3 == 0 {
             (0..rnd() % 64).map(|_| (rnd() % 255 + 1) as u8).collect()
         } else {
-            (0..rnd() % 12).flat_map(|_| pieces[(rnd() % pieces.len() as u64) as usize].bytes()).collect()
+            (0..rnd() % 12)
+                .flat_map(|_| pieces[(rnd() % pieces.len() as u64) as usize].bytes())
+                .collect()
         };
         text.push(0);
         let mut out = null_mut();
@@ -168,7 +229,14 @@ fn fuzz_entry_points() {
             match i % 4 {
                 0 => rjob_list(text.as_ptr().cast(), &mut out),
                 1 => rjob_get(rnd() % 4, &mut out),
-                2 => rjob_receive(rnd(), rnd() % 2 == 0, rnd(), (rnd() % 3) as u32, 0, &mut out),
+                2 => rjob_receive(
+                    rnd(),
+                    rnd() % 2 == 0,
+                    rnd(),
+                    (rnd() % 3) as u32,
+                    0,
+                    &mut out,
+                ),
                 // Only shapes that cannot start a real process: argv is never a list of strings.
                 _ => {
                     let mut t = b"{\"argv\":".to_vec();

@@ -3,8 +3,8 @@
 mod common;
 use common::*;
 use rjob::engine;
-use rjob::error::EngineError;
-use rjob::job::JobState;
+use rjob::engine::error::EngineError;
+use rjob::engine::job::JobState;
 use rjob::spec::Filter;
 use std::time::{Duration, Instant};
 
@@ -41,12 +41,24 @@ fn missing_executable_and_directory_fail_to_start() {
         Err(EngineError::Spawn(m)) => assert!(m.contains("working directory not found"), "{m}"),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(engine::start(spec(&[])), Err(EngineError::InvalidArgument(_))));
+    assert!(matches!(
+        engine::start(spec(&[])),
+        Err(EngineError::InvalidArgument(_))
+    ));
 }
 
 #[test]
 fn argv_is_passed_literally() {
-    let tricky = ["a b", "'q'", "\"dq\"", "$(echo pwned)", "`id`", "x;y", "new\nline", "*"];
+    let tricky = [
+        "a b",
+        "'q'",
+        "\"dq\"",
+        "$(echo pwned)",
+        "`id`",
+        "x;y",
+        "new\nline",
+        "*",
+    ];
     let mut argv = vec!["/usr/bin/printf", "[%s]\\n"];
     argv.extend(tricky);
     let id = start(&argv);
@@ -59,7 +71,11 @@ fn argv_is_passed_literally() {
 #[test]
 fn env_stdin_and_cwd_reach_the_job() {
     let mut s = spec(&["/bin/sh", "-c", "echo \"$RJOB_T\"; pwd; cat"]);
-    s.env = Some([("RJOB_T".to_string(), "from-env".to_string())].into_iter().collect());
+    s.env = Some(
+        [("RJOB_T".to_string(), "from-env".to_string())]
+            .into_iter()
+            .collect(),
+    );
     s.cwd = Some("/tmp".into());
     s.stdin = Some("from-stdin\n".into());
     let id = engine::start(s).unwrap();
@@ -91,7 +107,11 @@ fn graceful_stop_of_a_sleeping_job() {
 
 #[test]
 fn sigterm_trap_is_escalated_after_the_grace_period() {
-    let mut s = spec(&["/bin/sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"]);
+    let mut s = spec(&[
+        "/bin/sh",
+        "-c",
+        "trap '' TERM; echo ready; while :; do sleep 0.05; done",
+    ]);
     s.grace_ms = Some(400);
     let id = engine::start(s).unwrap();
     // Wait for the trap to be in place before stopping.
@@ -99,12 +119,18 @@ fn sigterm_trap_is_escalated_after_the_grace_period() {
     assert_eq!(b.records[0].d, "ready");
     let t = Instant::now();
     engine::stop(&[id], false, None).unwrap();
-    assert!(!engine::wait(&[id], false, Some(Duration::from_millis(250))).unwrap(), "should still be in its grace period");
+    assert!(
+        !engine::wait(&[id], false, Some(Duration::from_millis(250))).unwrap(),
+        "should still be in its grace period"
+    );
     assert_eq!(state(id), JobState::Stopping);
     let info = wait_done(id, 10);
     assert_eq!(info.state, JobState::Stopped);
     let took = t.elapsed();
-    assert!(took >= Duration::from_millis(380) && took < Duration::from_secs(3), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(380) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
 }
 
 #[test]
@@ -118,7 +144,10 @@ fn force_stop_kills_at_once() {
     let info = wait_done(id, 5);
     assert_eq!(info.state, JobState::Stopped);
     assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
-    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists() || rjob::proctree::stat(pid).is_none());
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            || rjob::supervisor::proctree::stat(pid).is_none()
+    );
 }
 
 /// 20 descendants: plain children, grandchildren, one that calls setsid (leaves the process
@@ -136,7 +165,11 @@ fn tree_script(tok: &str) -> String {
 fn check_tree_dies(force: bool) {
     let tok = token();
     let id = sh(&tree_script(&tok));
-    assert!(eventually(10.0, || procs_with(&tok).len() >= 19), "only {} started", procs_with(&tok).len());
+    assert!(
+        eventually(10.0, || procs_with(&tok).len() >= 19),
+        "only {} started",
+        procs_with(&tok).len()
+    );
     engine::stop(&[id], force, Some(2000)).unwrap();
     let info = wait_done(id, 10);
     assert_eq!(info.state, JobState::Stopped);
@@ -167,7 +200,11 @@ fn background_leftovers_end_with_the_job() {
 fn stopping_many_costs_one_grace_period() {
     let mut ids = Vec::new();
     for _ in 0..20 {
-        let mut s = spec(&["/bin/sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"]);
+        let mut s = spec(&[
+            "/bin/sh",
+            "-c",
+            "trap '' TERM; echo ready; while :; do sleep 0.05; done",
+        ]);
         s.grace_ms = Some(500);
         ids.push(engine::start(s).unwrap());
     }
@@ -177,7 +214,11 @@ fn stopping_many_costs_one_grace_period() {
     let t = Instant::now();
     engine::stop(&ids, false, None).unwrap();
     assert!(engine::wait(&ids, false, Some(Duration::from_secs(10))).unwrap());
-    assert!(t.elapsed() < Duration::from_millis(500 + 1000), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(500 + 1000),
+        "{:?}",
+        t.elapsed()
+    );
     assert!(ids.iter().all(|&i| state(i) == JobState::Stopped));
 }
 
@@ -197,7 +238,10 @@ fn wait_any_all_and_timeout() {
     assert!(!engine::wait(&[fast, slow], false, Some(Duration::from_millis(100))).unwrap());
     engine::stop(&[slow], true, None).unwrap();
     assert!(engine::wait(&[fast, slow], false, Some(Duration::from_secs(10))).unwrap());
-    assert!(matches!(engine::wait(&[u64::MAX], false, None), Err(EngineError::NotFound(_))));
+    assert!(matches!(
+        engine::wait(&[u64::MAX], false, None),
+        Err(EngineError::NotFound(_))
+    ));
 }
 
 #[test]
@@ -205,7 +249,10 @@ fn receive_keep_reads_without_consuming() {
     let id = sh("for i in 1 2 3 4 5; do echo $i; done");
     wait_done(id, 10);
     let a = engine::receive(id, true, 0, 2, Duration::ZERO).unwrap();
-    assert_eq!(a.records.iter().map(|r| r.d.as_str()).collect::<Vec<_>>(), ["1", "2"]);
+    assert_eq!(
+        a.records.iter().map(|r| r.d.as_str()).collect::<Vec<_>>(),
+        ["1", "2"]
+    );
     let b = engine::receive(id, true, a.next, 100, Duration::ZERO).unwrap();
     assert_eq!(b.records.len(), 3);
     assert!(b.done);
@@ -226,7 +273,10 @@ fn receive_streams_while_the_job_runs() {
 }
 
 fn test_spool_dir() -> String {
-    std::env::temp_dir().join(format!("rjob-test-spool-{}", std::process::id())).to_string_lossy().into_owned()
+    std::env::temp_dir()
+        .join(format!("rjob-test-spool-{}", std::process::id()))
+        .to_string_lossy()
+        .into_owned()
 }
 
 #[test]
@@ -238,7 +288,10 @@ fn large_output_spools_and_stays_complete() {
     wait_done(id, 30);
     let lines = stdout_lines(id);
     assert_eq!(lines.len(), 200_000);
-    assert!(lines.iter().enumerate().all(|(i, l)| *l == (i + 1).to_string()));
+    assert!(lines
+        .iter()
+        .enumerate()
+        .all(|(i, l)| *l == (i + 1).to_string()));
 }
 
 #[test]
@@ -261,16 +314,49 @@ fn list_filters_by_name_state_and_id() {
     s.name = Some("filter-beta".into());
     let b = engine::start(s).unwrap();
     wait_done(b, 10);
-    let names = |f: Filter| engine::list(&f).into_iter().map(|j| j.id).collect::<Vec<_>>();
-    assert_eq!(names(Filter { names: Some(vec!["filter-*".into()]), ..Default::default() }), [a, b]);
-    assert_eq!(names(Filter { names: Some(vec!["FILTER-ALPHA".into()]), ..Default::default() }), [a]);
+    let names = |f: Filter| {
+        engine::list(&f)
+            .into_iter()
+            .map(|j| j.id)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(
-        names(Filter { names: Some(vec!["filter-*".into()]), states: Some(vec![JobState::Running]), ..Default::default() }),
+        names(Filter {
+            names: Some(vec!["filter-*".into()]),
+            ..Default::default()
+        }),
+        [a, b]
+    );
+    assert_eq!(
+        names(Filter {
+            names: Some(vec!["FILTER-ALPHA".into()]),
+            ..Default::default()
+        }),
         [a]
     );
-    assert_eq!(names(Filter { ids: Some(vec![b]), ..Default::default() }), [b]);
+    assert_eq!(
+        names(Filter {
+            names: Some(vec!["filter-*".into()]),
+            states: Some(vec![JobState::Running]),
+            ..Default::default()
+        }),
+        [a]
+    );
+    assert_eq!(
+        names(Filter {
+            ids: Some(vec![b]),
+            ..Default::default()
+        }),
+        [b]
+    );
     let iid = engine::get(a).unwrap().instance_id.to_uppercase();
-    assert_eq!(names(Filter { instance_ids: Some(vec![iid]), ..Default::default() }), [a]);
+    assert_eq!(
+        names(Filter {
+            instance_ids: Some(vec![iid]),
+            ..Default::default()
+        }),
+        [a]
+    );
     engine::stop(&[a], true, None).unwrap();
     wait_done(a, 10);
 }
@@ -310,7 +396,11 @@ fn concurrent_start_and_stop_from_eight_threads() {
             std::thread::spawn(move || {
                 let mut ids = Vec::new();
                 for i in 0..60 {
-                    let id = if i % 2 == 0 { start(&["/bin/sleep", "60"]) } else { start(&["/bin/true"]) };
+                    let id = if i % 2 == 0 {
+                        start(&["/bin/sleep", "60"])
+                    } else {
+                        start(&["/bin/true"])
+                    };
                     if i % 3 != 0 {
                         engine::stop(&[id], t % 2 == 0, Some(1000)).unwrap();
                     }
@@ -322,12 +412,17 @@ fn concurrent_start_and_stop_from_eight_threads() {
             })
         })
         .collect();
-    let mut all: Vec<u64> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let mut all: Vec<u64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
     let n = all.len();
     all.sort();
     all.dedup();
     assert_eq!(all.len(), n, "duplicate ids");
-    assert!(all.iter().all(|&id| engine::get(id).unwrap().state.is_finished()));
+    assert!(all
+        .iter()
+        .all(|&id| engine::get(id).unwrap().state.is_finished()));
 }
 
 #[test]
@@ -339,8 +434,17 @@ fn an_unwritable_spool_keeps_output_in_memory_and_says_so() {
     let id = engine::start(s).unwrap();
     let info = wait_done(id, 30);
     assert_eq!(info.state, JobState::Completed);
-    assert!(info.reason.as_deref().unwrap_or("").contains("kept in memory"), "{info:?}");
+    assert!(
+        info.reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("kept in memory"),
+        "{info:?}"
+    );
     let lines = stdout_lines(id);
     assert_eq!(lines.len(), 20_000);
-    assert!(lines.iter().enumerate().all(|(i, l)| *l == (i + 1).to_string()));
+    assert!(lines
+        .iter()
+        .enumerate()
+        .all(|(i, l)| *l == (i + 1).to_string()));
 }

@@ -1,7 +1,7 @@
 # Runs one RJob script job inside a child pwsh. The job arrives on stdin as CLIXML:
 # @{ Script = <script text>; ArgumentList = <array> }. Every record of every stream goes to
 # stdout as one line, a tag letter and the record as base64 CLIXML, so the parent can restore
-# objects, errors, warnings and the rest in order (module/src/RJob.Native/Receiver.cs reads them).
+# objects, errors, warnings and the rest in order (module/src/RJob/Jobs/Receiver.cs reads them).
 # The exit code is 1 when the script ended with a terminating error, so the job is Failed.
 param()
 

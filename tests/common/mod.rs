@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use rjob::engine;
-use rjob::job::{JobInfo, JobState};
+use rjob::engine::job::{JobInfo, JobState};
 use rjob::spec::StartSpec;
 use std::time::Duration;
 
@@ -14,7 +14,10 @@ pub fn setup() {
 
 pub fn spec(argv: &[&str]) -> StartSpec {
     setup();
-    StartSpec { argv: argv.iter().map(|s| s.to_string()).collect(), ..Default::default() }
+    StartSpec {
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
 }
 
 pub fn start(argv: &[&str]) -> u64 {
@@ -26,7 +29,10 @@ pub fn sh(script: &str) -> u64 {
 }
 
 pub fn wait_done(id: u64, secs: u64) -> JobInfo {
-    assert!(engine::wait(&[id], false, Some(Duration::from_secs(secs))).unwrap(), "job {id} did not finish in {secs}s");
+    assert!(
+        engine::wait(&[id], false, Some(Duration::from_secs(secs))).unwrap(),
+        "job {id} did not finish in {secs}s"
+    );
     engine::get(id).unwrap()
 }
 
@@ -43,7 +49,11 @@ pub fn all_output(id: u64) -> Vec<(u8, String)> {
 }
 
 pub fn stdout_lines(id: u64) -> Vec<String> {
-    all_output(id).into_iter().filter(|(s, _)| *s == 0).map(|(_, d)| d).collect()
+    all_output(id)
+        .into_iter()
+        .filter(|(s, _)| *s == 0)
+        .map(|(_, d)| d)
+        .collect()
 }
 
 pub fn state(id: u64) -> JobState {
@@ -54,9 +64,15 @@ pub fn state(id: u64) -> JobState {
 pub fn procs_with(token: &str) -> Vec<i32> {
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
-        let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
-        let zombie = rjob::proctree::stat(pid).map(|(_, s)| s == 'Z').unwrap_or(true);
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let zombie = rjob::supervisor::proctree::stat(pid)
+            .map(|(_, s)| s == 'Z')
+            .unwrap_or(true);
         if !zombie && String::from_utf8_lossy(&cmd).contains(token) {
             out.push(pid);
         }
@@ -80,7 +96,7 @@ pub fn eventually(secs: f64, mut f: impl FnMut() -> bool) -> bool {
 
 /// A number unlikely to clash with anything else running, to find a test's processes by.
 pub fn token() -> String {
-    let id = rjob::ids::new_instance_id();
+    let id = rjob::engine::ids::new_instance_id();
     let n = u64::from_str_radix(&id[..8], 16).unwrap() % 9_000_000 + 1_000_000;
     format!("{n}")
 }

@@ -1,6 +1,5 @@
-//! The engine's error type and its mapping to ABI status codes.
+//! The engine's error type. The ABI maps it to status codes (`ffi::guard`).
 
-use crate::status::RjobStatus;
 use std::fmt;
 
 #[derive(Debug)]
@@ -14,19 +13,6 @@ pub enum EngineError {
 }
 
 pub type Result<T> = std::result::Result<T, EngineError>;
-
-impl EngineError {
-    pub fn status(&self) -> RjobStatus {
-        match self {
-            EngineError::NotFound(_) => RjobStatus::NotFound,
-            EngineError::InvalidArgument(_) => RjobStatus::InvalidArgument,
-            EngineError::JobActive(_) => RjobStatus::JobActive,
-            EngineError::Spawn(_) => RjobStatus::SpawnFailed,
-            EngineError::Io(_) => RjobStatus::Io,
-            EngineError::Timeout => RjobStatus::Timeout,
-        }
-    }
-}
 
 impl fmt::Display for EngineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,6 +1,6 @@
 //! One job: what it runs, where it stands, and its output.
 
-use crate::output::OutputStore;
+use crate::engine::output::OutputStore;
 use serde::{Deserialize, Serialize};
 use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -18,7 +18,10 @@ pub enum JobState {
 
 impl JobState {
     pub fn is_finished(self) -> bool {
-        matches!(self, JobState::Completed | JobState::Failed | JobState::Stopped)
+        matches!(
+            self,
+            JobState::Completed | JobState::Failed | JobState::Stopped
+        )
     }
 }
 
@@ -132,7 +135,9 @@ impl Job {
     pub fn info(&self) -> JobInfo {
         let (has_more_data, spool_note) = {
             let out = self.output();
-            let note = out.spool_error().map(|e| format!("output could not be spooled to disk ({e}); it is kept in memory"));
+            let note = out.spool_error().map(|e| {
+                format!("output could not be spooled to disk ({e}); it is kept in memory")
+            });
             (out.has_data(), note)
         };
         let st = self.status();

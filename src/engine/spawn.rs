@@ -1,8 +1,8 @@
 //! Starting a job: launch its supervisor, hand it the launch spec, and wait for its word that the
 //! job's process runs (or why it could not start).
 
-use crate::error::{EngineError, Result};
-use crate::lines::LineReader;
+use crate::engine::error::{EngineError, Result};
+use crate::engine::lines::LineReader;
 use crate::protocol::{Event, Launch};
 use once_cell::sync::Lazy;
 use std::io::Write;
@@ -10,8 +10,8 @@ use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A started job as the monitor takes it over.
@@ -38,7 +38,12 @@ fn find_supervisor() -> Option<PathBuf> {
     }
     let here = library_path()?;
     let dir = here.parent()?;
-    [dir.join(SUPERVISOR_NAME), dir.parent()?.join(SUPERVISOR_NAME)].into_iter().find(|p| p.is_file())
+    [
+        dir.join(SUPERVISOR_NAME),
+        dir.parent()?.join(SUPERVISOR_NAME),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
 }
 
 fn library_path() -> Option<PathBuf> {
@@ -46,7 +51,9 @@ fn library_path() -> Option<PathBuf> {
     // tables and is copied before returning.
     unsafe {
         let mut info: libc::Dl_info = std::mem::zeroed();
-        if libc::dladdr(find_supervisor as *const libc::c_void, &mut info) == 0 || info.dli_fname.is_null() {
+        if libc::dladdr(find_supervisor as *const libc::c_void, &mut info) == 0
+            || info.dli_fname.is_null()
+        {
             return None;
         }
         let name = std::ffi::CStr::from_ptr(info.dli_fname).to_str().ok()?;
@@ -55,9 +62,11 @@ fn library_path() -> Option<PathBuf> {
 }
 
 pub fn launch(l: &Launch) -> Result<Launched> {
-    let exe = SUPERVISOR
-        .as_ref()
-        .ok_or_else(|| EngineError::Spawn(format!("{SUPERVISOR_NAME} was not found beside the library")))?;
+    let exe = SUPERVISOR.as_ref().ok_or_else(|| {
+        EngineError::Spawn(format!(
+            "{SUPERVISOR_NAME} was not found beside the library"
+        ))
+    })?;
     let (ours, theirs) = UnixStream::pair()?; // both ends CLOEXEC; fd 0 of the child keeps its end
     let mut supervisor = Command::new(exe)
         .stdin(Stdio::from(OwnedFd::from(theirs)))
@@ -67,29 +76,39 @@ pub fn launch(l: &Launch) -> Result<Launched> {
         .process_group(0)
         .spawn()
         .map_err(|e| EngineError::Spawn(format!("cannot start {}: {e}", exe.display())))?;
-    let mut line = serde_json::to_string(l).map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+    let mut line =
+        serde_json::to_string(l).map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
     line.push('\n');
     let handshake = (|| -> Result<(i32, LineReader<UnixStream>)> {
         (&ours).write_all(line.as_bytes())?;
         ours.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
         let mut events = LineReader::new(ours.try_clone()?, 1 << 20);
-        let first = events
-            .next_line()
-            .ok_or_else(|| EngineError::Spawn("the job supervisor exited before starting the job".into()))?;
+        let first = events.next_line().ok_or_else(|| {
+            EngineError::Spawn("the job supervisor exited before starting the job".into())
+        })?;
         match serde_json::from_slice::<Event>(&first) {
             Ok(Event::Started { pid }) => {
                 ours.set_read_timeout(None)?;
                 Ok((pid, events))
             }
             Ok(Event::SpawnError { message, .. }) => Err(EngineError::Spawn(message)),
-            _ => Err(EngineError::Spawn("the job supervisor sent an unexpected reply".into())),
+            _ => Err(EngineError::Spawn(
+                "the job supervisor sent an unexpected reply".into(),
+            )),
         }
     })();
     match handshake {
         Ok((pid, events)) => {
             let stdout = supervisor.stdout.take().expect("piped");
             let stderr = supervisor.stderr.take().expect("piped");
-            Ok(Launched { supervisor, pid, control: Arc::new(ours), events, stdout, stderr })
+            Ok(Launched {
+                supervisor,
+                pid,
+                control: Arc::new(ours),
+                events,
+                stdout,
+                stderr,
+            })
         }
         Err(e) => {
             drop(ours); // EOF tells a live supervisor to clean up and leave

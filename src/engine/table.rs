@@ -1,8 +1,8 @@
 //! The process-wide job table: ids from 1, lookups, and the signal that some job finished.
 
-use crate::job::{lock, Job};
+use crate::engine::job::{lock, Job};
+use crate::engine::wildcard::Pattern;
 use crate::spec::Filter;
-use crate::wildcard::Pattern;
 use once_cell::sync::Lazy;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex};
@@ -12,7 +12,12 @@ struct Table {
     jobs: BTreeMap<u64, Arc<Job>>,
 }
 
-static TABLE: Lazy<Mutex<Table>> = Lazy::new(|| Mutex::new(Table { next_id: 1, jobs: BTreeMap::new() }));
+static TABLE: Lazy<Mutex<Table>> = Lazy::new(|| {
+    Mutex::new(Table {
+        next_id: 1,
+        jobs: BTreeMap::new(),
+    })
+});
 
 /// Bumped (under its lock) each time a job reaches a final state; waiters sleep on the condvar.
 static FINISHED: Lazy<(Mutex<u64>, Condvar)> = Lazy::new(|| (Mutex::new(0), Condvar::new()));
@@ -38,17 +43,28 @@ pub fn remove(id: u64) -> Option<Arc<Job>> {
 
 pub fn list(filter: &Filter) -> Vec<Arc<Job>> {
     let jobs: Vec<Arc<Job>> = lock(&TABLE).jobs.values().cloned().collect();
-    let names: Option<Vec<Pattern>> = filter.names.as_ref().map(|n| n.iter().map(|p| Pattern::new(p)).collect());
+    let names: Option<Vec<Pattern>> = filter
+        .names
+        .as_ref()
+        .map(|n| n.iter().map(|p| Pattern::new(p)).collect());
     jobs.into_iter()
         .filter(|j| filter.ids.as_ref().map_or(true, |ids| ids.contains(&j.id)))
-        .filter(|j| names.as_ref().map_or(true, |ps| ps.iter().any(|p| p.matches(&j.name))))
+        .filter(|j| {
+            names
+                .as_ref()
+                .map_or(true, |ps| ps.iter().any(|p| p.matches(&j.name)))
+        })
+        .filter(|j| {
+            filter.instance_ids.as_ref().map_or(true, |ids| {
+                ids.iter().any(|i| i.eq_ignore_ascii_case(&j.instance_id))
+            })
+        })
         .filter(|j| {
             filter
-                .instance_ids
+                .states
                 .as_ref()
-                .map_or(true, |ids| ids.iter().any(|i| i.eq_ignore_ascii_case(&j.instance_id)))
+                .map_or(true, |s| s.contains(&j.state()))
         })
-        .filter(|j| filter.states.as_ref().map_or(true, |s| s.contains(&j.state())))
         .collect()
 }
 
@@ -74,6 +90,9 @@ pub fn wait_until(deadline: Option<std::time::Instant>, mut done: impl FnMut() -
             },
             None => std::time::Duration::from_secs(3600),
         };
-        g = cv.wait_timeout(g, wait).unwrap_or_else(|p| p.into_inner()).0;
+        g = cv
+            .wait_timeout(g, wait)
+            .unwrap_or_else(|p| p.into_inner())
+            .0;
     }
 }

@@ -1,11 +1,21 @@
-//! The engine's operations, in plain Rust: what the C ABI calls, and what the engine tests drive.
+//! The engine: everything that runs inside pwsh. Its operations are plain Rust: what the C ABI
+//! calls, and what the engine tests drive.
 
-use crate::error::{EngineError, Result};
-use crate::job::{Job, JobInfo, JobMeta, StopMode};
-use crate::output::OutputStore;
+pub mod error;
+pub mod ids;
+pub mod job;
+pub mod lines;
+pub mod monitor;
+pub mod output;
+pub mod spawn;
+pub mod table;
+pub mod wildcard;
+
+use crate::engine::error::{EngineError, Result};
+use crate::engine::job::{Job, JobInfo, JobMeta, StopMode};
+use crate::engine::output::OutputStore;
 use crate::protocol::{Command, Launch};
 use crate::spec::{Filter, StartSpec, DEFAULT_GRACE_MS, DEFAULT_OUTPUT_WINDOW};
-use crate::{monitor, spawn, table};
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
@@ -16,10 +26,16 @@ use std::time::{Duration, Instant};
 pub fn start(spec: StartSpec) -> Result<u64> {
     spec.validate()?;
     let grace_ms = spec.grace_ms.unwrap_or(DEFAULT_GRACE_MS);
-    let launch = Launch { argv: spec.argv.clone(), cwd: spec.cwd, env: spec.env, stdin: spec.stdin, grace_ms };
+    let launch = Launch {
+        argv: spec.argv.clone(),
+        cwd: spec.cwd,
+        env: spec.env,
+        stdin: spec.stdin,
+        grace_ms,
+    };
     let launched = spawn::launch(&launch)?;
     let meta = JobMeta {
-        instance_id: crate::ids::new_instance_id(),
+        instance_id: crate::engine::ids::new_instance_id(),
         name: spec.name.unwrap_or_default(),
         command: spec.command.unwrap_or_else(|| spec.argv.join(" ")),
         kind: spec.kind.unwrap_or_else(|| "Native".into()),
@@ -29,7 +45,7 @@ pub fn start(spec: StartSpec) -> Result<u64> {
     let spool = spec.spool_dir.map(PathBuf::from).or_else(spool_dir);
     let store = OutputStore::new(spec.output_window.unwrap_or(DEFAULT_OUTPUT_WINDOW), spool);
     let job = table::insert(|id| Job::new(id, meta, store));
-    *crate::job::lock(&job.control) = Some(launched.control.clone());
+    *crate::engine::job::lock(&job.control) = Some(launched.control.clone());
     let id = job.id;
     if let Err(e) = monitor::spawn(job.clone(), launched) {
         // Without a monitor nobody would ever see this job end: stop it and say why. Dropping the
@@ -62,12 +78,20 @@ fn jobs(ids: &[u64]) -> Result<Vec<Arc<Job>>> {
 pub fn stop(ids: &[u64], force: bool, grace_ms: Option<u64>) -> Result<()> {
     let jobs = jobs(ids)?;
     for j in jobs {
-        let mode = if force { StopMode::Force } else { StopMode::Graceful };
+        let mode = if force {
+            StopMode::Force
+        } else {
+            StopMode::Graceful
+        };
         if !j.request_stop(mode) {
             continue;
         }
-        let cmd = if force { Command::Kill } else { Command::Term(grace_ms.unwrap_or(j.grace_ms)) };
-        let control = crate::job::lock(&j.control).clone();
+        let cmd = if force {
+            Command::Kill
+        } else {
+            Command::Term(grace_ms.unwrap_or(j.grace_ms))
+        };
+        let control = crate::engine::job::lock(&j.control).clone();
         if let Some(c) = control {
             // A failed write means the supervisor is already gone; the monitor settles the end.
             let _ = (&*c).write_all(cmd.to_line().as_bytes());
@@ -112,7 +136,13 @@ pub struct Batch {
 /// Returns output records. Without `keep` they are consumed; with it, reading starts at `from`
 /// and nothing is removed. When none is ready and the job still runs, waits up to `timeout` for
 /// some.
-pub fn receive(id: u64, keep: bool, from: u64, max_records: usize, timeout: Duration) -> Result<Batch> {
+pub fn receive(
+    id: u64,
+    keep: bool,
+    from: u64,
+    max_records: usize,
+    timeout: Duration,
+) -> Result<Batch> {
     let j = job(id)?;
     let deadline = Instant::now() + timeout;
     let max_bytes = 8 << 20;
@@ -131,11 +161,23 @@ pub fn receive(id: u64, keep: bool, from: u64, max_records: usize, timeout: Dura
             let done = finished && next >= store.tail();
             let records = recs
                 .into_iter()
-                .map(|r| OutRecord { s: r.stream, d: String::from_utf8_lossy(&r.data).into_owned(), c: r.cont })
+                .map(|r| OutRecord {
+                    s: r.stream,
+                    d: String::from_utf8_lossy(&r.data).into_owned(),
+                    c: r.cont,
+                })
                 .collect();
-            return Ok(Batch { records, next, done });
+            return Ok(Batch {
+                records,
+                next,
+                done,
+            });
         }
-        store = j.output_cv.wait_timeout(store, left).unwrap_or_else(|p| p.into_inner()).0;
+        store = j
+            .output_cv
+            .wait_timeout(store, left)
+            .unwrap_or_else(|p| p.into_inner())
+            .0;
     }
 }
 

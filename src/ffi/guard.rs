@@ -1,8 +1,8 @@
 //! The one panic boundary every export goes through, the last-error slot, and the registry of
 //! strings handed to callers.
 
-use crate::error::EngineError;
-use crate::status::RjobStatus;
+use crate::engine::error::EngineError;
+use crate::ffi::status::RjobStatus;
 use once_cell::sync::Lazy;
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -18,13 +18,24 @@ pub struct AbiError {
 
 impl AbiError {
     pub fn new(status: RjobStatus, message: impl Into<String>) -> AbiError {
-        AbiError { status, message: message.into() }
+        AbiError {
+            status,
+            message: message.into(),
+        }
     }
 }
 
 impl From<EngineError> for AbiError {
     fn from(e: EngineError) -> AbiError {
-        AbiError::new(e.status(), e.to_string())
+        let status = match &e {
+            EngineError::NotFound(_) => RjobStatus::NotFound,
+            EngineError::InvalidArgument(_) => RjobStatus::InvalidArgument,
+            EngineError::JobActive(_) => RjobStatus::JobActive,
+            EngineError::Spawn(_) => RjobStatus::SpawnFailed,
+            EngineError::Io(_) => RjobStatus::Io,
+            EngineError::Timeout => RjobStatus::Timeout,
+        };
+        AbiError::new(status, e.to_string())
     }
 }
 
@@ -40,8 +51,13 @@ static LIVE: Lazy<Mutex<HashSet<usize>>> = Lazy::new(|| Mutex::new(HashSet::new(
 pub fn boundary(body: impl FnOnce() -> Result<(), AbiError>) -> RjobStatus {
     quiet_panics();
     let result = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| {
-        let msg = PANIC_MESSAGE.with(|m| m.borrow_mut().take()).unwrap_or_else(|| "unknown panic".into());
-        Err(AbiError::new(RjobStatus::Panic, format!("internal error (please report): {msg}")))
+        let msg = PANIC_MESSAGE
+            .with(|m| m.borrow_mut().take())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(AbiError::new(
+            RjobStatus::Panic,
+            format!("internal error (please report): {msg}"),
+        ))
     });
     match result {
         Ok(()) => {
@@ -80,17 +96,26 @@ pub fn last_error() -> Option<String> {
 /// `p` must be NULL or point to a NUL-terminated string that outlives the call.
 pub unsafe fn str_in<'a>(p: *const c_char, what: &str) -> Result<&'a str, AbiError> {
     if p.is_null() {
-        return Err(AbiError::new(RjobStatus::NullPointer, format!("{what} is NULL")));
+        return Err(AbiError::new(
+            RjobStatus::NullPointer,
+            format!("{what} is NULL"),
+        ));
     }
-    CStr::from_ptr(p)
-        .to_str()
-        .map_err(|_| AbiError::new(RjobStatus::InvalidUtf8, format!("{what} is not valid UTF-8")))
+    CStr::from_ptr(p).to_str().map_err(|_| {
+        AbiError::new(
+            RjobStatus::InvalidUtf8,
+            format!("{what} is not valid UTF-8"),
+        )
+    })
 }
 
 /// Checks an output pointer before any work is done, so nothing is lost when it is NULL.
 pub fn out_ptr<T>(p: *mut T, what: &str) -> Result<(), AbiError> {
     if p.is_null() {
-        Err(AbiError::new(RjobStatus::NullPointer, format!("{what} is NULL")))
+        Err(AbiError::new(
+            RjobStatus::NullPointer,
+            format!("{what} is NULL"),
+        ))
     } else {
         Ok(())
     }
@@ -101,13 +126,13 @@ pub fn give_string(s: String) -> *mut c_char {
     // JSON escapes NUL, so this cannot fail for our texts; fall back to an empty string anyway.
     let c = CString::new(s).unwrap_or_default();
     let p = c.into_raw();
-    crate::job::lock(&LIVE).insert(p as usize);
+    crate::engine::job::lock(&LIVE).insert(p as usize);
     p
 }
 
 /// Takes back a string from `give_string`. False when the pointer is not one we handed out.
 pub fn take_string(p: *mut c_char) -> bool {
-    if !crate::job::lock(&LIVE).remove(&(p as usize)) {
+    if !crate::engine::job::lock(&LIVE).remove(&(p as usize)) {
         return false;
     }
     // SAFETY: p came from CString::into_raw in give_string and was still registered, so it is

@@ -15,7 +15,10 @@ pub struct LineSplitter {
 
 impl LineSplitter {
     pub fn new(max: usize) -> LineSplitter {
-        LineSplitter { buf: Vec::new(), max: max.max(1) }
+        LineSplitter {
+            buf: Vec::new(),
+            max: max.max(1),
+        }
     }
 
     /// Feeds bytes and hands every complete line (or over-long piece) to `out`, without its
@@ -28,7 +31,10 @@ impl LineSplitter {
                     if self.buf.last() == Some(&b'\r') {
                         self.buf.pop();
                     }
-                    out(Piece { data: std::mem::take(&mut self.buf), cont: false });
+                    out(Piece {
+                        data: std::mem::take(&mut self.buf),
+                        cont: false,
+                    });
                     bytes = &bytes[nl + 1..];
                 }
                 _ => {
@@ -37,7 +43,10 @@ impl LineSplitter {
                     self.buf.extend_from_slice(&bytes[..take]);
                     bytes = &bytes[take..];
                     if self.buf.len() == self.max && !bytes.is_empty() && bytes[0] != b'\n' {
-                        out(Piece { data: std::mem::take(&mut self.buf), cont: true });
+                        out(Piece {
+                            data: std::mem::take(&mut self.buf),
+                            cont: true,
+                        });
                     }
                 }
             }
@@ -47,7 +56,10 @@ impl LineSplitter {
     /// Delivers a last line that had no newline.
     pub fn finish(&mut self, out: &mut impl FnMut(Piece)) {
         if !self.buf.is_empty() {
-            out(Piece { data: std::mem::take(&mut self.buf), cont: false });
+            out(Piece {
+                data: std::mem::take(&mut self.buf),
+                cont: false,
+            });
         }
     }
 }
@@ -72,7 +84,12 @@ mod tests {
         let v = split(100, &[b"ab", b"c\r\nd", b"e\n\nlast"]);
         assert_eq!(
             v,
-            vec![("abc".into(), false), ("de".into(), false), ("".into(), false), ("last".into(), false)]
+            vec![
+                ("abc".into(), false),
+                ("de".into(), false),
+                ("".into(), false),
+                ("last".into(), false)
+            ]
         );
     }
 
@@ -97,7 +114,13 @@ mod tests {
 
     #[test]
     fn line_reader_retries_interrupted_reads() {
-        let mut r = LineReader::new(Interrupting { data: b"first line\nsecond\n", flip: false }, 100);
+        let mut r = LineReader::new(
+            Interrupting {
+                data: b"first line\nsecond\n",
+                flip: false,
+            },
+            100,
+        );
         assert_eq!(r.next_line().as_deref(), Some(&b"first line"[..]));
         assert_eq!(r.next_line().as_deref(), Some(&b"second"[..]));
         assert_eq!(r.next_line(), None);
@@ -127,7 +150,11 @@ pub struct LineReader<R> {
 
 impl<R: std::io::Read> LineReader<R> {
     pub fn new(inner: R, max: usize) -> LineReader<R> {
-        LineReader { inner, splitter: LineSplitter::new(max), pending: Default::default() }
+        LineReader {
+            inner,
+            splitter: LineSplitter::new(max),
+            pending: Default::default(),
+        }
     }
 
     /// The next line, or None at EOF or on an error.
@@ -143,13 +170,18 @@ impl<R: std::io::Read> LineReader<R> {
                 Err(_) => return None,
             };
             let pending = &mut self.pending;
-            self.splitter.feed(&buf[..n], &mut |p| pending.push_back(p.data));
+            self.splitter
+                .feed(&buf[..n], &mut |p| pending.push_back(p.data));
         }
         self.pending.pop_front()
     }
 
     /// Gives back the reader, the splitter and lines already split but not yet returned.
     pub fn into_parts(self) -> (R, LineSplitter, Vec<Vec<u8>>) {
-        (self.inner, self.splitter, self.pending.into_iter().collect())
+        (
+            self.inner,
+            self.splitter,
+            self.pending.into_iter().collect(),
+        )
     }
 }

@@ -6,9 +6,11 @@
 //! command with SIGTERM then SIGKILL after the grace period, and stops it too when the engine's end
 //! of the socket closes (pwsh exited or was killed).
 
-use crate::lines::LineReader;
+pub mod proctree;
+pub mod signal;
+
+use crate::engine::lines::LineReader;
 use crate::protocol::{event_line, Command, Event, Launch};
-use crate::signal;
 use crossbeam_channel::{after, never, select, unbounded, Receiver, Sender};
 use std::io::Write;
 use std::os::fd::FromRawFd;
@@ -36,18 +38,32 @@ pub fn run() -> i32 {
         Ok(r) => LineReader::new(r, 64 << 20),
         Err(_) => return 2,
     };
-    let Some(first) = reader.next_line() else { return 2 };
+    let Some(first) = reader.next_line() else {
+        return 2;
+    };
     let launch: Launch = match serde_json::from_slice(&first) {
         Ok(l) => l,
         Err(e) => {
-            send(&ctl, &Event::SpawnError { message: format!("bad launch spec: {e}"), errno: 0 });
+            send(
+                &ctl,
+                &Event::SpawnError {
+                    message: format!("bad launch spec: {e}"),
+                    errno: 0,
+                },
+            );
             return 2;
         }
     };
     let mut child = match spawn_job(&launch) {
         Ok(c) => c,
         Err(e) => {
-            send(&ctl, &Event::SpawnError { message: e.to_string(), errno: e.raw_os_error().unwrap_or(0) });
+            send(
+                &ctl,
+                &Event::SpawnError {
+                    message: e.to_string(),
+                    errno: e.raw_os_error().unwrap_or(0),
+                },
+            );
             return 1;
         }
     };
@@ -100,9 +116,15 @@ fn supervise(ctl: &UnixStream, main_pid: i32, grace_ms: u64, rx: Receiver<Msg>) 
             Msg::EngineGone => term(&mut deadline, grace_ms, main_done),
             Msg::MainExited(st) => {
                 main_done = true;
-                send(ctl, &Event::Exited { code: st.code(), signal: st.signal() });
+                send(
+                    ctl,
+                    &Event::Exited {
+                        code: st.code(),
+                        signal: st.signal(),
+                    },
+                );
                 // Whatever the job left running in the background ends with it.
-                if !crate::proctree::descendants(me).is_empty() {
+                if !crate::supervisor::proctree::descendants(me).is_empty() {
                     term(&mut deadline, grace_ms, true);
                 }
             }
@@ -123,11 +145,21 @@ fn kill_all(main_pid: i32, me: i32, main_done: bool) {
 
 fn spawn_job(l: &Launch) -> std::io::Result<std::process::Child> {
     let Some((exe, args)) = l.argv.split_first() else {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "empty argv"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "empty argv",
+        ));
     };
     let mut cmd = std::process::Command::new(exe);
-    cmd.args(args).process_group(0).stdout(Stdio::inherit()).stderr(Stdio::inherit());
-    cmd.stdin(if l.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.args(args)
+        .process_group(0)
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit());
+    cmd.stdin(if l.stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     if let Some(env) = &l.env {
         cmd.env_clear().envs(env);
     }
@@ -137,7 +169,9 @@ fn spawn_job(l: &Launch) -> std::io::Result<std::process::Child> {
     cmd.spawn().map_err(|e| {
         let what = match e.kind() {
             std::io::ErrorKind::NotFound => match &l.cwd {
-                Some(d) if !std::path::Path::new(d).is_dir() => format!("working directory not found: {d}"),
+                Some(d) if !std::path::Path::new(d).is_dir() => {
+                    format!("working directory not found: {d}")
+                }
                 _ => format!("executable not found: {exe}"),
             },
             std::io::ErrorKind::PermissionDenied => format!("permission denied: {exe}"),
@@ -207,7 +241,10 @@ fn close_inherited_fds() {
     let r = unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
     if r != 0 {
         if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
-            let fds: Vec<i32> = dir.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect();
+            let fds: Vec<i32> = dir
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .collect();
             for fd in fds.into_iter().filter(|&fd| fd > 2) {
                 // SAFETY: as above.
                 unsafe { libc::close(fd) };
@@ -220,7 +257,10 @@ fn close_inherited_fds() {
 fn detach_stdio() {
     // SAFETY: opening /dev/null and dup2 over fds 1 and 2, which we no longer use.
     unsafe {
-        let fd = libc::open(b"/dev/null\0".as_ptr().cast(), libc::O_RDWR | libc::O_CLOEXEC);
+        let fd = libc::open(
+            b"/dev/null\0".as_ptr().cast(),
+            libc::O_RDWR | libc::O_CLOEXEC,
+        );
         if fd >= 0 {
             libc::dup2(fd, 1);
             libc::dup2(fd, 2);

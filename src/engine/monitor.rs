@@ -2,11 +2,11 @@
 //! output store as lines, takes the supervisor's events, and settles the end state once the
 //! supervisor says the tree is gone and the pipes are drained.
 
-use crate::job::Job;
-use crate::lines::{LineSplitter, Piece};
-use crate::output::{Record, STDERR, STDOUT};
+use crate::engine::job::Job;
+use crate::engine::lines::{LineSplitter, Piece};
+use crate::engine::output::{Record, STDERR, STDOUT};
+use crate::engine::spawn::Launched;
 use crate::protocol::Event;
-use crate::spawn::Launched;
 use std::io::{self, Read};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
@@ -33,7 +33,13 @@ struct Source<R> {
 }
 
 fn run(job: Arc<Job>, l: Launched) {
-    let Launched { mut supervisor, events, stdout, stderr, .. } = l;
+    let Launched {
+        mut supervisor,
+        events,
+        stdout,
+        stderr,
+        ..
+    } = l;
     let (sock, mut ev_split, pending) = events.into_parts();
     let mut failure: Option<String> = None;
     let mut exited = false;
@@ -41,9 +47,22 @@ fn run(job: Arc<Job>, l: Launched) {
         handle_event(&job, &line, &mut exited);
     }
     let mut sock = Some(sock);
-    let mut out = Source { r: Some(stdout), split: LineSplitter::new(MAX_LINE) };
-    let mut err = Source { r: Some(stderr), split: LineSplitter::new(MAX_LINE) };
-    for fd in [out.r.as_ref().map(|r| r.as_raw_fd()), err.r.as_ref().map(|r| r.as_raw_fd()), sock.as_ref().map(|s| s.as_raw_fd())].into_iter().flatten() {
+    let mut out = Source {
+        r: Some(stdout),
+        split: LineSplitter::new(MAX_LINE),
+    };
+    let mut err = Source {
+        r: Some(stderr),
+        split: LineSplitter::new(MAX_LINE),
+    };
+    for fd in [
+        out.r.as_ref().map(|r| r.as_raw_fd()),
+        err.r.as_ref().map(|r| r.as_raw_fd()),
+        sock.as_ref().map(|s| s.as_raw_fd()),
+    ]
+    .into_iter()
+    .flatten()
+    {
         set_nonblocking(fd);
     }
     let mut drain_until: Option<Instant> = None;
@@ -66,7 +85,11 @@ fn run(job: Arc<Job>, l: Launched) {
             None => -1,
         };
         let mut fds = Vec::with_capacity(3);
-        let fd_of = |o: Option<i32>| libc::pollfd { fd: o.unwrap_or(-1), events: libc::POLLIN, revents: 0 };
+        let fd_of = |o: Option<i32>| libc::pollfd {
+            fd: o.unwrap_or(-1),
+            events: libc::POLLIN,
+            revents: 0,
+        };
         fds.push(fd_of(sock.as_ref().map(|s| s.as_raw_fd())));
         fds.push(fd_of(out.r.as_ref().map(|r| r.as_raw_fd())));
         fds.push(fd_of(err.r.as_ref().map(|r| r.as_raw_fd())));
@@ -114,7 +137,7 @@ fn run(job: Arc<Job>, l: Launched) {
     // The end state comes from the supervisor's report, not from reaping: where the runtime reaps
     // every child (pwsh as PID 1, or started with SIGCHLD ignored) waitpid answers ECHILD.
     job.finish(failure);
-    crate::table::notify_finished();
+    crate::engine::table::notify_finished();
     // Our own child, by pid: never waitpid(-1), which would take .NET's children from it.
     let _ = supervisor.wait();
 }
@@ -157,7 +180,11 @@ fn push(job: &Job, stream: u8, pieces: Vec<Piece>) {
     }
     let mut store = job.output();
     for p in pieces {
-        store.push(Record { stream, cont: p.cont, data: p.data });
+        store.push(Record {
+            stream,
+            cont: p.cont,
+            data: p.data,
+        });
     }
     drop(store);
     job.output_cv.notify_all();

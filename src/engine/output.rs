@@ -160,8 +160,13 @@ impl OutputStore {
         if self.mem.is_empty() && out.len() < max_records && bytes < max_bytes {
             if let Some(sp) = self.spool.as_mut() {
                 sp.writer.flush()?;
-                let (recs, off) =
-                    read_at(&sp.file, sp.read_off, sp.write_off, max_records - out.len(), max_bytes - bytes)?;
+                let (recs, off) = read_at(
+                    &sp.file,
+                    sp.read_off,
+                    sp.write_off,
+                    max_records - out.len(),
+                    max_bytes - bytes,
+                )?;
                 sp.read_off = off;
                 sp.read_seq += recs.len() as u64;
                 self.head += recs.len() as u64;
@@ -183,7 +188,12 @@ impl OutputStore {
 
     /// Returns up to `max_records` records from sequence `from` on without consuming them, and
     /// the sequence number to continue from.
-    pub fn peek(&mut self, from: u64, max_records: usize, max_bytes: usize) -> io::Result<(Vec<Record>, u64)> {
+    pub fn peek(
+        &mut self,
+        from: u64,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> io::Result<(Vec<Record>, u64)> {
         let mut seq = from.max(self.head);
         let mut out = Vec::new();
         let mut bytes = 0;
@@ -210,12 +220,22 @@ impl OutputStore {
                     off = skip_one(&sp.file, off)?;
                     at_seq += 1;
                 }
-                let (recs, _) = read_at(&sp.file, off, sp.write_off, max_records - out.len(), max_bytes - bytes)?;
+                let (recs, _) = read_at(
+                    &sp.file,
+                    off,
+                    sp.write_off,
+                    max_records - out.len(),
+                    max_bytes - bytes,
+                )?;
                 seq += recs.len() as u64;
                 bytes += recs.iter().map(|r| r.data.len()).sum::<usize>();
                 out.extend(recs);
                 let over_start = self.tail - self.overflow.len() as u64;
-                while seq >= over_start && seq < self.tail && out.len() < max_records && bytes < max_bytes {
+                while seq >= over_start
+                    && seq < self.tail
+                    && out.len() < max_records
+                    && bytes < max_bytes
+                {
                     let r = &self.overflow[(seq - over_start) as usize];
                     bytes += r.data.len();
                     out.push(r.clone());
@@ -229,7 +249,12 @@ impl OutputStore {
 
 fn open_spool(dir: &PathBuf, seq: u64) -> io::Result<Spool> {
     ensure_private_dir(dir)?;
-    let path = dir.join(format!("{}-{}-{}.spool", std::process::id(), seq, crate::ids::new_instance_id()));
+    let path = dir.join(format!(
+        "{}-{}-{}.spool",
+        std::process::id(),
+        seq,
+        crate::engine::ids::new_instance_id()
+    ));
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -240,19 +265,33 @@ fn open_spool(dir: &PathBuf, seq: u64) -> io::Result<Spool> {
     // Unlinked at once: the data lives as long as the open file, and nothing is left behind.
     std::fs::remove_file(&path)?;
     let writer = BufWriter::with_capacity(64 * 1024, file.try_clone()?);
-    Ok(Spool { file, writer, write_off: 0, read_off: 0, read_seq: seq, index: Vec::new(), appended: 0 })
+    Ok(Spool {
+        file,
+        writer,
+        write_off: 0,
+        read_off: 0,
+        read_seq: seq,
+        index: Vec::new(),
+        appended: 0,
+    })
 }
 
 /// Creates `dir` as 0700 if missing and refuses one that another user owns or others can write.
 pub fn ensure_private_dir(dir: &PathBuf) -> io::Result<()> {
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
     let md = std::fs::symlink_metadata(dir)?;
     // SAFETY: geteuid has no preconditions.
     let uid = unsafe { libc::geteuid() };
     if !md.is_dir() || md.uid() != uid || md.mode() & 0o022 != 0 {
         return Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
-            format!("spool directory {} is not a private directory of this user", dir.display()),
+            format!(
+                "spool directory {} is not a private directory of this user",
+                dir.display()
+            ),
         ));
     }
     Ok(())
@@ -270,7 +309,13 @@ fn skip_one(file: &File, off: u64) -> io::Result<u64> {
     Ok(off + (HEADER + len) as u64)
 }
 
-fn read_at(file: &File, mut off: u64, end: u64, max_records: usize, max_bytes: usize) -> io::Result<(Vec<Record>, u64)> {
+fn read_at(
+    file: &File,
+    mut off: u64,
+    end: u64,
+    max_records: usize,
+    max_bytes: usize,
+) -> io::Result<(Vec<Record>, u64)> {
     let mut out = Vec::new();
     let mut bytes = 0;
     while off < end && out.len() < max_records && bytes < max_bytes {
@@ -279,7 +324,8 @@ fn read_at(file: &File, mut off: u64, end: u64, max_records: usize, max_bytes: u
         file.read_exact_at(&mut buf, off)?;
         let mut pos = 0;
         while pos + HEADER <= buf.len() && out.len() < max_records && bytes < max_bytes {
-            let len = u32::from_le_bytes([buf[pos + 1], buf[pos + 2], buf[pos + 3], buf[pos + 4]]) as usize;
+            let len = u32::from_le_bytes([buf[pos + 1], buf[pos + 2], buf[pos + 3], buf[pos + 4]])
+                as usize;
             if pos + HEADER + len > buf.len() {
                 break;
             }
@@ -310,11 +356,19 @@ mod tests {
     use super::*;
 
     fn rec(i: usize) -> Record {
-        Record { stream: (i % 2) as u8, cont: false, data: format!("line {i}").into_bytes() }
+        Record {
+            stream: (i % 2) as u8,
+            cont: false,
+            data: format!("line {i}").into_bytes(),
+        }
     }
 
     fn tmpdir() -> PathBuf {
-        std::env::temp_dir().join(format!("rjob-test-{}-{}", std::process::id(), crate::ids::new_instance_id()))
+        std::env::temp_dir().join(format!(
+            "rjob-test-{}-{}",
+            std::process::id(),
+            crate::engine::ids::new_instance_id()
+        ))
     }
 
     #[test]
@@ -346,11 +400,21 @@ mod tests {
         let spool_fd = std::fs::read_dir("/proc/self/fd")
             .unwrap()
             .flatten()
-            .find(|e| std::fs::read_link(e.path()).map(|t| t.starts_with(&dir)).unwrap_or(false))
+            .find(|e| {
+                std::fs::read_link(e.path())
+                    .map(|t| t.starts_with(&dir))
+                    .unwrap_or(false)
+            })
             .expect("an open spool file");
         let target = std::fs::read_link(spool_fd.path()).unwrap();
-        assert!(target.to_string_lossy().ends_with("(deleted)"), "{target:?}");
-        assert_eq!(std::fs::metadata(spool_fd.path()).unwrap().mode() & 0o777, 0o600);
+        assert!(
+            target.to_string_lossy().ends_with("(deleted)"),
+            "{target:?}"
+        );
+        assert_eq!(
+            std::fs::metadata(spool_fd.path()).unwrap().mode() & 0o777,
+            0o600
+        );
         let (p, next) = s.peek(2500, 3, usize::MAX).unwrap();
         assert_eq!(p, (2500..2503).map(rec).collect::<Vec<_>>());
         assert_eq!(next, 2503);
@@ -366,7 +430,9 @@ mod tests {
             }
         }
         assert_eq!(&all[..5000], &(0..5000).map(rec).collect::<Vec<_>>()[..]);
-        assert!(all[5000..].iter().all(|r| String::from_utf8_lossy(&r.data).starts_with("line 1")));
+        assert!(all[5000..]
+            .iter()
+            .all(|r| String::from_utf8_lossy(&r.data).starts_with("line 1")));
         assert_eq!(all.len(), 5000 + 15);
         assert!(!s.is_spooling());
         let _ = std::fs::remove_dir(&dir);

@@ -2,10 +2,13 @@
 //! inside `boundary`, so no panic crosses into the caller. Strings the library returns are owned
 //! by the library: give them back with `rjob_string_free`.
 
+pub mod guard;
+pub mod status;
+
 use crate::engine;
-use crate::ffi_guard::{boundary, give_string, out_ptr, str_in, take_string, AbiError};
+use crate::ffi::guard::{boundary, give_string, out_ptr, str_in, take_string, AbiError};
+use crate::ffi::status::RjobStatus;
 use crate::spec::{Filter, StartSpec};
-use crate::status::RjobStatus;
 use std::ffi::c_char;
 use std::time::Duration;
 
@@ -15,9 +18,13 @@ const MAX_IDS: usize = 1 << 20;
 
 fn json_in<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, AbiError> {
     if text.len() > MAX_JSON {
-        return Err(AbiError::new(RjobStatus::InvalidArgument, format!("{what} is larger than {MAX_JSON} bytes")));
+        return Err(AbiError::new(
+            RjobStatus::InvalidArgument,
+            format!("{what} is larger than {MAX_JSON} bytes"),
+        ));
     }
-    serde_json::from_str(text).map_err(|e| AbiError::new(RjobStatus::InvalidJson, format!("{what}: {e}")))
+    serde_json::from_str(text)
+        .map_err(|e| AbiError::new(RjobStatus::InvalidJson, format!("{what}: {e}")))
 }
 
 fn json_out(v: &impl serde::Serialize) -> Result<String, AbiError> {
@@ -31,7 +38,10 @@ unsafe fn ids_in<'a>(ids: *const u64, count: usize) -> Result<&'a [u64], AbiErro
         return Ok(&[]);
     }
     if ids.is_null() {
-        return Err(AbiError::new(RjobStatus::NullPointer, "ids is NULL but count is not 0"));
+        return Err(AbiError::new(
+            RjobStatus::NullPointer,
+            "ids is NULL but count is not 0",
+        ));
     }
     if count > MAX_IDS {
         return Err(AbiError::new(RjobStatus::InvalidArgument, "too many ids"));
@@ -71,11 +81,17 @@ pub unsafe extern "C" fn rjob_start(spec_json: *const c_char, out_id: *mut u64) 
 /// wildcards, case-insensitive), `states` (e.g. `"Running"`) and `instanceIds`. Every field given
 /// must match. Does not block. Free `*out_json` with `rjob_string_free`.
 #[no_mangle]
-pub unsafe extern "C" fn rjob_list(filter_json: *const c_char, out_json: *mut *mut c_char) -> RjobStatus {
+pub unsafe extern "C" fn rjob_list(
+    filter_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> RjobStatus {
     boundary(|| {
         out_ptr(out_json, "out_json")?;
-        let filter: Filter =
-            if filter_json.is_null() { Filter::default() } else { json_in(str_in(filter_json, "filter_json")?, "filter_json")? };
+        let filter: Filter = if filter_json.is_null() {
+            Filter::default()
+        } else {
+            json_in(str_in(filter_json, "filter_json")?, "filter_json")?
+        };
         *out_json = give_string(json_out(&engine::list(&filter))?);
         Ok(())
     })
@@ -101,7 +117,12 @@ pub unsafe extern "C" fn rjob_get(id: u64, out_json: *mut *mut c_char) -> RjobSt
 /// Finished jobs are skipped. If any id is unknown, nothing is stopped and the result is
 /// `RJOB_STATUS_NOT_FOUND`.
 #[no_mangle]
-pub unsafe extern "C" fn rjob_stop(ids: *const u64, count: usize, force: bool, grace_ms: i64) -> RjobStatus {
+pub unsafe extern "C" fn rjob_stop(
+    ids: *const u64,
+    count: usize,
+    force: bool,
+    grace_ms: i64,
+) -> RjobStatus {
     boundary(|| {
         let ids = ids_in(ids, count)?;
         engine::stop(ids, force, (grace_ms >= 0).then_some(grace_ms as u64))?;
@@ -114,7 +135,12 @@ pub unsafe extern "C" fn rjob_stop(ids: *const u64, count: usize, force: bool, g
 /// `RJOB_STATUS_TIMEOUT` when time ran out. Callers that must stay responsive (a shell waiting
 /// for Ctrl+C) call it in short slices.
 #[no_mangle]
-pub unsafe extern "C" fn rjob_wait(ids: *const u64, count: usize, any: bool, timeout_ms: i64) -> RjobStatus {
+pub unsafe extern "C" fn rjob_wait(
+    ids: *const u64,
+    count: usize,
+    any: bool,
+    timeout_ms: i64,
+) -> RjobStatus {
     boundary(|| {
         let ids = ids_in(ids, count)?;
         if engine::wait(ids, any, timeout_in(timeout_ms))? {
@@ -144,8 +170,18 @@ pub unsafe extern "C" fn rjob_receive(
 ) -> RjobStatus {
     boundary(|| {
         out_ptr(out_json, "out_json")?;
-        let max = if max_records == 0 { 1000 } else { max_records as usize };
-        let batch = engine::receive(id, keep, from, max, timeout_in(timeout_ms).unwrap_or_default())?;
+        let max = if max_records == 0 {
+            1000
+        } else {
+            max_records as usize
+        };
+        let batch = engine::receive(
+            id,
+            keep,
+            from,
+            max,
+            timeout_in(timeout_ms).unwrap_or_default(),
+        )?;
         *out_json = give_string(json_out(&batch)?);
         Ok(())
     })
@@ -166,7 +202,10 @@ pub unsafe extern "C" fn rjob_string_free(s: *mut c_char) -> RjobStatus {
         if s.is_null() || take_string(s) {
             Ok(())
         } else {
-            Err(AbiError::new(RjobStatus::UnknownPointer, "not a string from this library, or already freed"))
+            Err(AbiError::new(
+                RjobStatus::UnknownPointer,
+                "not a string from this library, or already freed",
+            ))
         }
     })
 }
@@ -178,7 +217,7 @@ pub unsafe extern "C" fn rjob_last_error(out_message: *mut *mut c_char) -> RjobS
     if out_message.is_null() {
         return RjobStatus::NullPointer;
     }
-    let msg = crate::ffi_guard::last_error();
+    let msg = crate::ffi::guard::last_error();
     match std::panic::catch_unwind(|| msg.map(give_string)) {
         Ok(p) => {
             *out_message = p.unwrap_or(std::ptr::null_mut());

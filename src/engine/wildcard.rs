@@ -49,7 +49,11 @@ impl Pattern {
                             closed = true;
                             break;
                         }
-                        let lo = if c == '`' { it.next().unwrap_or('`') } else { c };
+                        let lo = if c == '`' {
+                            it.next().unwrap_or('`')
+                        } else {
+                            c
+                        };
                         if it.peek() == Some(&'-') {
                             it.next();
                             match it.next() {

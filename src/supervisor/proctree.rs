@@ -27,7 +27,9 @@ pub fn descendants(root: i32) -> Vec<i32> {
     let mut zombie: HashMap<i32, bool> = HashMap::new();
     if let Ok(dir) = fs::read_dir("/proc") {
         for e in dir.flatten() {
-            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
+            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+                continue;
+            };
             if let Some((ppid, state)) = stat(pid) {
                 children.entry(ppid).or_default().push(pid);
                 zombie.insert(pid, state == 'Z' || state == 'X');
@@ -61,7 +63,10 @@ mod tests {
 
     #[test]
     fn sees_own_child() {
-        let mut c = std::process::Command::new("sleep").arg("5").spawn().unwrap();
+        let mut c = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
         let me = std::process::id() as i32;
         assert!(descendants(me).contains(&(c.id() as i32)));
         c.kill().unwrap();

@@ -1,6 +1,6 @@
 //! Signalling single processes and whole job trees without hitting a recycled pid.
 
-use crate::proctree;
+use crate::supervisor::proctree;
 use std::collections::HashSet;
 use std::io;
 
@@ -10,15 +10,24 @@ use std::io;
 pub fn signal_checked(pid: i32, sig: i32, parents: &HashSet<i32>) -> io::Result<()> {
     match pidfd_open(pid) {
         Ok(fd) => {
-            let parent_ok = proctree::stat(pid).map(|(pp, _)| parents.contains(&pp)).unwrap_or(false);
-            let r = if parent_ok { pidfd_send_signal(fd, sig) } else { Ok(()) };
+            let parent_ok = proctree::stat(pid)
+                .map(|(pp, _)| parents.contains(&pp))
+                .unwrap_or(false);
+            let r = if parent_ok {
+                pidfd_send_signal(fd, sig)
+            } else {
+                Ok(())
+            };
             // SAFETY: fd came from pidfd_open and is closed once.
             unsafe { libc::close(fd) };
             r
         }
         // Kernels before 5.3: fall back to kill(2) after the same parent check.
         Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
-            if proctree::stat(pid).map(|(pp, _)| parents.contains(&pp)).unwrap_or(false) {
+            if proctree::stat(pid)
+                .map(|(pp, _)| parents.contains(&pp))
+                .unwrap_or(false)
+            {
                 check(unsafe { libc::kill(pid, sig) })
             } else {
                 Ok(())
@@ -42,7 +51,10 @@ pub fn signal_descendants(root: i32, sig: i32) -> usize {
     let procs = proctree::descendants(root);
     let mut parents: HashSet<i32> = procs.iter().copied().collect();
     parents.insert(root);
-    procs.iter().filter(|&&p| signal_checked(p, sig, &parents).is_ok()).count()
+    procs
+        .iter()
+        .filter(|&&p| signal_checked(p, sig, &parents).is_ok())
+        .count()
 }
 
 /// SIGKILLs every descendant of `root`, scanning again until none is left, so processes forked
@@ -68,7 +80,15 @@ fn pidfd_open(pid: i32) -> io::Result<i32> {
 
 fn pidfd_send_signal(fd: i32, sig: i32) -> io::Result<()> {
     // SAFETY: plain syscall; a NULL siginfo is allowed.
-    let r = unsafe { libc::syscall(libc::SYS_pidfd_send_signal, fd, sig, std::ptr::null::<u8>(), 0) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd,
+            sig,
+            std::ptr::null::<u8>(),
+            0,
+        )
+    };
     match r {
         0 => Ok(()),
         _ => {
