@@ -1,8 +1,16 @@
-# Dot-sourced by every *.Tests.ps1 in BeforeAll: loads the module from this checkout and gives
-# waits that poll a real condition with a deadline.
+# Dot-sourced by every *.Tests.ps1 in BeforeAll: loads the module and gives waits that poll a
+# real condition with a deadline.
 
 $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-Import-Module (Join-Path $script:RepoRoot 'module/RJob.psd1') -Force
+# scripts/test installs the packaged module as a user would and names that folder in this file
+# (deleted when it ends); run by hand, the tests use the checkout's module/.
+$script:RJobManifest = Join-Path $script:RepoRoot 'module/RJob.psd1'
+$installedModule = Join-Path $script:RepoRoot 'target/test-module.path'
+if (Test-Path -LiteralPath $installedModule) {
+    $installedManifest = Join-Path ([IO.File]::ReadAllText($installedModule).Trim()) 'RJob.psd1'
+    if (Test-Path -LiteralPath $installedManifest) { $script:RJobManifest = $installedManifest }
+}
+Import-Module $script:RJobManifest -Force
 
 function Wait-Until {
     param([Parameter(Mandatory)] [scriptblock] $Condition, [double] $TimeoutSeconds = 10, [string] $Because = 'the condition')
