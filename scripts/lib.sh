@@ -10,7 +10,8 @@ PESTER_PSD1="$TOOLS/nuget/pester/$PESTER_VERSION/tools/Pester.psd1"
 DEBIAN_CRATES=/usr/share/cargo/registry
 # Debian's packaged crates (crates.io is not reachable here) and the tools the tests use.
 APT_PACKAGES="librust-libc-dev librust-once-cell-dev librust-serde-dev librust-serde-derive-dev
-  librust-serde-json-dev librust-crossbeam-channel-dev librust-cbindgen-dev valgrind tmux procps"
+  librust-serde-json-dev librust-crossbeam-channel-dev librust-cbindgen-dev valgrind tmux procps
+  openssh-server openssh-client"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 export POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off
