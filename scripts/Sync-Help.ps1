@@ -7,7 +7,9 @@
 #   .tools/pwsh/pwsh -NoProfile -File scripts/Sync-Help.ps1
 param(
     [string] $ModulePath = (Join-Path $PSScriptRoot '../module/RJob.psd1'),
-    [string] $HelpPath = (Join-Path $PSScriptRoot '../module/en-US/RJob.dll-help.xml')
+    [string] $HelpPath = (Join-Path $PSScriptRoot '../module/en-US/RJob.dll-help.xml'),
+    # Where to write; by default over $HelpPath. Another path previews without touching it.
+    [string] $OutPath = $HelpPath
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
@@ -69,6 +71,14 @@ function Write-Parameter([System.Management.Automation.CommandInfo] $Command, [s
 }
 
 $commands = Get-Command -Module $module.Name -CommandType Cmdlet, Function | Sort-Object { $HelpCommandOrder.IndexOf($_.Name) }, Name
+# Prose of what the code no longer has is dropped: say so, so that nothing vanishes unnoticed.
+foreach ($name in $old.Keys) {
+    $cmd = $commands | Where-Object Name -EQ $name
+    if (-not $cmd) { Write-Warning "dropped the help of $name, which the module does not export"; continue }
+    foreach ($p in $old[$name].Parameters.Keys | Where-Object { $_ -notin $cmd.Parameters.Keys }) {
+        Write-Warning "dropped the help of $name -$p, which the command does not have"
+    }
+}
 $out = [System.Text.StringBuilder]::new()
 $null = $out.AppendLine('<?xml version="1.0" encoding="utf-8"?>')
 $null = $out.AppendLine('<!-- RJob cmdlet help. Prose by hand; syntax and parameter facts kept true to the code by scripts/Sync-Help.ps1. -->')
@@ -117,8 +127,8 @@ foreach ($el in $doc.SelectNodes('//*')) {
     foreach ($prefix in 'maml', 'command', 'dev') { $el.RemoveAttribute("xmlns:$prefix") }
 }
 $settings = [System.Xml.XmlWriterSettings]@{ Indent = $true; IndentChars = '  '; Encoding = [System.Text.UTF8Encoding]::new($false); NewLineChars = "`n" }
-$null = New-Item -ItemType Directory -Force -Path (Split-Path $HelpPath)
-$writer = [System.Xml.XmlWriter]::Create($HelpPath, $settings)
+$null = New-Item -ItemType Directory -Force -Path (Split-Path $OutPath)
+$writer = [System.Xml.XmlWriter]::Create($OutPath, $settings)
 try { $doc.Save($writer) } finally { $writer.Dispose() }
-Add-Content -LiteralPath $HelpPath -Value '' -NoNewline
-"wrote $HelpPath ($($commands.Count) commands)"
+[IO.File]::AppendAllText($OutPath, "`n")
+"wrote $OutPath ($($commands.Count) commands)"
