@@ -1,6 +1,6 @@
 # RJob's manifest: what the module is, what it needs, and exactly what it exports (no wildcards).
 @{
-    RootModule           = 'RJob.psm1'
+    RootModule           = 'bin/RJob.dll'
     ModuleVersion        = '0.1.0'
     GUID                 = '5f0c3f0e-6c1b-4f4e-9a51-7d3b2a9e8c41'
     Author               = 'RJob developers'

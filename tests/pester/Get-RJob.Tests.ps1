@@ -25,13 +25,13 @@ Describe 'Get-RJob' {
 
     It 'writes ObjectNotFound errors for literal ids and names, and nothing for wildcards' {
         Get-RJob -Id 987654 -ErrorAction SilentlyContinue -ErrorVariable e1 | Should -BeNullOrEmpty
-        $e1[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedSessionNotFound,Get-RJob'
+        $e1[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedSessionNotFound,RJob.Commands.GetRJobCommand'
         $e1[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         $e1[0].TargetObject | Should -Be 987654
         Get-RJob -Name nope -ErrorAction SilentlyContinue -ErrorVariable e2 | Should -BeNullOrEmpty
-        $e2[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedNameNotFound,Get-RJob'
+        $e2[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedNameNotFound,RJob.Commands.GetRJobCommand'
         Get-RJob -InstanceId ([guid]::NewGuid()) -ErrorAction SilentlyContinue -ErrorVariable e3 | Should -BeNullOrEmpty
-        $e3[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedInstanceIdNotFound,Get-RJob'
+        $e3[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedInstanceIdNotFound,RJob.Commands.GetRJobCommand'
         Get-RJob -Name nope* -ErrorVariable e4 | Should -BeNullOrEmpty
         $e4 | Should -BeNullOrEmpty
     }
@@ -43,9 +43,9 @@ Describe 'Get-RJob' {
     }
 
     It 'rejects bad input as parameter errors' {
-        { Get-RJob -Name '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-RJob'
-        { Get-RJob -Id 'abc' } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,Get-RJob'
-        { Get-RJob -State Sleepy } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,Get-RJob'
+        { Get-RJob -Name '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,RJob.Commands.GetRJobCommand'
+        { Get-RJob -Id 'abc' } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,RJob.Commands.GetRJobCommand'
+        { Get-RJob -State Sleepy } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,RJob.Commands.GetRJobCommand'
     }
 
     It 'finds a name holding quotes, spaces, a newline and $(...) literally' {

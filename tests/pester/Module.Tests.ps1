@@ -9,10 +9,12 @@ Describe 'RJob module' {
         $script:commands = 'Start-RJob', 'Get-RJob', 'Stop-RJob', 'Wait-RJob', 'Receive-RJob', 'Remove-RJob'
     }
 
-    It 'exports exactly the six job commands, named explicitly in the manifest' {
+    It 'exports exactly the six job commands, compiled cmdlets named explicitly in the manifest' {
         $manifest = Import-PowerShellDataFile (Join-Path $RepoRoot 'module/RJob.psd1')
-        $manifest.FunctionsToExport | Should -Be $commands
+        $manifest.CmdletsToExport | Should -Be $commands
+        $manifest.RootModule | Should -Be 'bin/RJob.dll' -Because 'the assembly is the module: nothing is compiled or dot-sourced at import'
         (Get-Command -Module RJob).Name | Sort-Object | Should -Be ($commands | Sort-Object)
+        (Get-Command -Module RJob).CommandType | Sort-Object -Unique | Should -Be 'Cmdlet'
     }
 
     It 'has help with a synopsis and an example for <_>' -ForEach @('Start-RJob', 'Get-RJob', 'Stop-RJob', 'Wait-RJob', 'Receive-RJob', 'Remove-RJob') {
@@ -29,7 +31,7 @@ Describe 'RJob module' {
         Start-RJob -Name tabled -FilePath sleep -ArgumentList 60 | Out-Null
         $text = Get-RJob | Format-Table | Out-String -Width 200
         $text | Should -Match 'Id\s+Name\s+PSJobTypeName\s+State\s+HasMoreData\s+Location\s+Command'
-        $text | Should -Match '\d+\s+tabled\s+RJob\.Native\s+Running\s+False\s+localhost\s+sleep 60'
+        $text | Should -Match '\d+\s+tabled\s+RJob\.Native\s+Running\s+True\s+localhost\s+sleep 60' -Because 'HasMoreData is True while a job runs, as with Start-Job'
     }
 
     It 'completes job names and ids' {
@@ -50,8 +52,11 @@ Describe 'RJob module' {
         (Get-RJob -Id $job.Id).State | Should -Be 'Stopped'
     }
 
-    It 'loads the native library from the module folder' {
-        [RJob.Engine]::LibraryPath | Should -Be (Join-Path $RepoRoot 'module/bin/librjob.so')
-        [RJob.Engine]::Version | Should -Match '^\d+\.\d+\.\d+'
+    It 'loads the native library from the module folder, never from the system path' {
+        Start-RJob -FilePath true | Wait-RJob | Out-Null
+        $loaded = @((Get-Content /proc/self/maps) -match 'librjob\.so' | ForEach-Object { ($_ -split '\s+', 6)[5] } | Sort-Object -Unique)
+        $loaded.Count | Should -Be 1
+        $moduleBase = (Get-Module RJob).ModuleBase
+        $loaded[0] | Should -BeIn @((Join-Path $moduleBase 'bin/linux-x64/librjob.so'), (Join-Path $moduleBase 'bin/librjob.so'))
     }
 }

@@ -23,21 +23,22 @@ Describe 'Bounded output' {
         Write-Host "figure: 1 GiB of job output: pwsh RSS $before MiB before, peak $peak MiB (growth $($peak - $before) MiB)"
         $job.State | Should -Be 'Completed'
         ($peak - $before) | Should -BeLessThan 64 -Because "RSS went from $before MiB to a peak of $peak MiB"
-        # The end of the output is all there: read past the first million lines in batches.
-        $receiver = [RJob.Receiver]::new($job, $false)
+        # Every line comes back, in order, through Receive-RJob's bounded batches; receiving keeps
+        # pwsh within the bound too.
         $count = 0; $last = $null
-        while (-not $receiver.Done) {
-            $items = $receiver.Next(1000, 50000)
-            $count += $items.Count
-            if ($items.Count) { $last = $items[-1].Value }
+        Receive-RJob $job | ForEach-Object {
+            if (++$count % 65536 -eq 0) { $peak = [Math]::Max($peak, (Get-RssMiB)) }
+            $last = $_
         }
+        Write-Host "figure: after receiving it all: peak $peak MiB (growth $($peak - $before) MiB)"
+        ($peak - $before) | Should -BeLessThan 64 -Because "receiving must not hold the output either (peak $peak MiB)"
         $count | Should -Be 1048576
         $last | Should -Be ('x' * 1023)
     }
 
     It 'streams while the job runs' {
         $job = Start-RJob -FilePath sh -ArgumentList '-c', 'echo first; exec sleep 60'
-        Wait-Until { $job.HasMoreData } -Because 'the first line'
+        Wait-Until { $job.ChildJobs[0].Output.Count -gt 0 } -Because 'the first line to reach the job''s Output stream'
         Receive-RJob $job | Should -Be 'first'
         $job.State | Should -Be 'Running'
     }

@@ -30,7 +30,7 @@ Describe 'Receive-RJob' {
         $job = Start-RJob { 'bye' }
         Receive-RJob $job -Wait -AutoRemoveJob | Should -Be 'bye'
         Get-RJob -Id $job.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        { Receive-RJob $job -AutoRemoveJob } | Should -Throw -ErrorId 'AutoRemoveCannotBeUsedWithoutWait,Receive-RJob'
+        { Receive-RJob $job -AutoRemoveJob } | Should -Throw -ErrorId 'AutoRemoveCannotBeUsedWithoutWait,RJob.Commands.ReceiveRJobCommand'
     }
 
     It 'brings back many lines complete and in order' {
@@ -42,13 +42,13 @@ Describe 'Receive-RJob' {
     }
 
     It 'rejects wrong types and empty names as parameter errors' {
-        { Receive-RJob -Job 42 } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,Receive-RJob'
-        { Receive-RJob -Name $null } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Receive-RJob'
-        { Receive-RJob -InstanceId 'not-a-guid' } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,Receive-RJob'
+        { Receive-RJob -Job 42 } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,RJob.Commands.ReceiveRJobCommand'
+        { Receive-RJob -Name $null } | Should -Throw -ErrorId 'ParameterArgumentValidationError,RJob.Commands.ReceiveRJobCommand'
+        { Receive-RJob -InstanceId 'not-a-guid' } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,RJob.Commands.ReceiveRJobCommand'
     }
 
     It 'writes not-found errors for unknown ids' {
         Receive-RJob -Id 987654 -ErrorAction SilentlyContinue -ErrorVariable e
-        $e[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedSessionNotFound,Receive-RJob'
+        $e[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedSessionNotFound,RJob.Commands.ReceiveRJobCommand'
     }
 }

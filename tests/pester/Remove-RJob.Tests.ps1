@@ -13,7 +13,7 @@ Describe 'Remove-RJob' {
     It 'refuses a running job without -Force, like Remove-Job' {
         $job = Start-RJob -FilePath sleep -ArgumentList 60
         Remove-RJob $job -ErrorAction SilentlyContinue -ErrorVariable e
-        $e[0].FullyQualifiedErrorId | Should -Be 'JobObjectNotFinishedCannotBeRemoved,Remove-RJob'
+        $e[0].FullyQualifiedErrorId | Should -Be 'JobObjectNotFinishedCannotBeRemoved,RJob.Commands.RemoveRJobCommand'
         $e[0].CategoryInfo.Category | Should -Be 'InvalidOperation'
         $job.State | Should -Be 'Running'
     }
@@ -33,13 +33,13 @@ Describe 'Remove-RJob' {
     }
 
     It 'rejects wrong types and empty names as parameter errors' {
-        { Remove-RJob -Job (Get-Date) } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,Remove-RJob'
-        { Remove-RJob -Name '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Remove-RJob'
-        { Remove-RJob -State Nonsense } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,Remove-RJob'
+        { Remove-RJob -Job (Get-Date) } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,RJob.Commands.RemoveRJobCommand'
+        { Remove-RJob -Name '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,RJob.Commands.RemoveRJobCommand'
+        { Remove-RJob -State Nonsense } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,RJob.Commands.RemoveRJobCommand'
     }
 
     It 'writes not-found errors for unknown names' {
         Remove-RJob -Name ghost -ErrorAction SilentlyContinue -ErrorVariable e
-        $e[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedNameNotFound,Remove-RJob'
+        $e[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedNameNotFound,RJob.Commands.RemoveRJobCommand'
     }
 }

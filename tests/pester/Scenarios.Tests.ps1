@@ -13,10 +13,11 @@ Describe 'Seed scenarios' {
         $job.State | Should -Be 'Stopped'
     }
 
-    It '2: Stop-RJob -Id stops only that job; ids are consecutive' {
+    It '2: Stop-RJob -Id stops only that job; ids are consecutive (each job has one child job, as with Start-Job)' {
         $first = Start-RJob -ScriptBlock { Start-Sleep -Seconds 60 }
         $second = Start-RJob -ScriptBlock { Start-Sleep -Seconds 60 }
-        $second.Id | Should -Be ($first.Id + 1)
+        $second.Id | Should -Be ($first.Id + 2)
+        $first.ChildJobs[0].Id | Should -Be ($first.Id + 1)
         (Get-RJob).Id | Should -Be @($first.Id, $second.Id)
         Stop-RJob -Id $first.Id
         $first.State | Should -Be 'Stopped'

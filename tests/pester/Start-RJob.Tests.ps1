@@ -9,7 +9,7 @@ Describe 'Start-RJob' {
         $job.Name | Should -Be 'starter'
         $job.State | Should -Be 'Running'
         $job.InstanceId | Should -Not -Be ([guid]::Empty)
-        $job.Command | Should -Be 'Start-Sleep 30'
+        $job.Command | Should -Be ' Start-Sleep 30 ' -Because 'the script text is kept as written, as Start-Job keeps it'
         $job.PSJobTypeName | Should -Be 'RJob.Script'
         $job.Location | Should -Be 'localhost'
     }
@@ -32,7 +32,7 @@ Describe 'Start-RJob' {
         Push-Location TestDrive:/
         try {
             Start-RJob -FilePath ./hello.sh -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
-            $err[0].FullyQualifiedErrorId | Should -Be 'CommandNotFoundException,Start-RJob'
+            $err[0].FullyQualifiedErrorId | Should -Be 'CommandNotFoundException,RJob.Commands.StartRJobCommand'
             chmod +x ./hello.sh
             $job = Start-RJob -FilePath ./hello.sh
         }
@@ -48,23 +48,24 @@ Describe 'Start-RJob' {
     It 'gives a CommandNotFoundException for a missing executable' {
         $r = Start-RJob -FilePath no-such-program-xyz -ErrorAction SilentlyContinue -ErrorVariable err
         $r | Should -BeNullOrEmpty
-        $err[0].FullyQualifiedErrorId | Should -Be 'CommandNotFoundException,Start-RJob'
+        $err[0].FullyQualifiedErrorId | Should -Be 'CommandNotFoundException,RJob.Commands.StartRJobCommand'
         $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         Get-RJob | Should -BeNullOrEmpty
     }
 
-    It 'gives a DirectoryNotFoundException for a missing working directory' {
-        Start-RJob { 1 } -WorkingDirectory /no/such/dir -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
-        $err[0].FullyQualifiedErrorId | Should -Be 'DirectoryNotFoundException,Start-RJob'
-        $err[0].CategoryInfo.Category | Should -Be 'InvalidOperation'
+    It 'gives a terminating DirectoryNotFoundException for a missing working directory, as Start-Job does' {
+        $err = { Start-RJob { 1 } -WorkingDirectory /no/such/dir } | Should -Throw -ErrorId 'DirectoryNotFoundException,RJob.Commands.StartRJobCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidOperation'
+        $err.Exception | Should -BeOfType [System.IO.DirectoryNotFoundException]
+        Get-RJob | Should -BeNullOrEmpty
     }
 
     It 'rejects an empty name, like a parameter validation' {
-        { Start-RJob -Name '' { 1 } } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Start-RJob'
-        { Start-RJob -Name $null { 1 } } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Start-RJob'
+        { Start-RJob -Name '' { 1 } } | Should -Throw -ErrorId 'ParameterArgumentValidationError,RJob.Commands.StartRJobCommand'
+        { Start-RJob -Name $null { 1 } } | Should -Throw -ErrorId 'ParameterArgumentValidationError,RJob.Commands.StartRJobCommand'
     }
 
     It 'rejects a negative grace period' {
-        { Start-RJob { 1 } -GraceSeconds -1 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Start-RJob'
+        { Start-RJob { 1 } -GraceSeconds -1 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,RJob.Commands.StartRJobCommand'
     }
 }

@@ -58,7 +58,7 @@ Describe 'Stop-RJob' {
     It 'Get-RJob | Stop-RJob over 100 jobs that ignore SIGTERM returns within one grace period plus a second' {
         $token = New-Token
         $jobs = 1..100 | ForEach-Object { Start-RJob -GraceSeconds 2 -FilePath sh -ArgumentList '-c', "trap '' TERM; echo ready; exec sleep $token" }
-        Wait-Until { -not ($jobs | Where-Object { -not $_.HasMoreData }) } -TimeoutSeconds 60 -Because 'every job to set its trap'
+        Wait-Until { -not ($jobs | Where-Object { $_.ChildJobs[0].Output.Count -eq 0 }) } -TimeoutSeconds 60 -Because 'every job to set its trap'
         $watch = [Diagnostics.Stopwatch]::StartNew()
         Get-RJob | Stop-RJob
         $watch.Stop()
@@ -71,20 +71,20 @@ Describe 'Stop-RJob' {
 
     It 'writes not-found errors like Stop-Job and stays silent for unmatched wildcards' {
         Stop-RJob -Id 987654 -ErrorAction SilentlyContinue -ErrorVariable e1
-        $e1[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedSessionNotFound,Stop-RJob'
+        $e1[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedSessionNotFound,RJob.Commands.StopRJobCommand'
         $e1[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         Stop-RJob -Name nobody -ErrorAction SilentlyContinue -ErrorVariable e2
-        $e2[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedNameNotFound,Stop-RJob'
+        $e2[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedNameNotFound,RJob.Commands.StopRJobCommand'
         Stop-RJob -Name nobody* -ErrorVariable e3
         $e3 | Should -BeNullOrEmpty
     }
 
     It 'rejects bad input as parameter errors and the shell goes on' {
-        { Stop-RJob -Id 'x' } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,Stop-RJob'
-        { Stop-RJob -Name '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Stop-RJob'
-        { Stop-RJob -Job $null } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Stop-RJob'
-        { Stop-RJob -Job 'not a job' } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,Stop-RJob'
-        { Stop-RJob -Id 1 -GraceSeconds -2 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Stop-RJob'
+        { Stop-RJob -Id 'x' } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,RJob.Commands.StopRJobCommand'
+        { Stop-RJob -Name '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,RJob.Commands.StopRJobCommand'
+        { Stop-RJob -Job $null } | Should -Throw -ErrorId 'ParameterArgumentValidationError,RJob.Commands.StopRJobCommand'
+        { Stop-RJob -Job 'not a job' } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,RJob.Commands.StopRJobCommand'
+        { Stop-RJob -Id 1 -GraceSeconds -2 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,RJob.Commands.StopRJobCommand'
         (Start-RJob { 'still fine' } | Wait-RJob | Receive-RJob) | Should -Be 'still fine'
     }
 }

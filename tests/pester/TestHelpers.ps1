@@ -44,13 +44,24 @@ function New-Token { [string](Get-Random -Minimum 1000000 -Maximum 9999999) }
 
 function Remove-AllRJob { Get-RJob | Remove-RJob -Force -Confirm:$false }
 
+# How this pwsh is started again, as the module starts a script job's pwsh: a pwsh installed as a
+# .NET tool runs as "dotnet pwsh.dll", a native install as pwsh itself.
+function Get-PwshCommand {
+    $exe = [Environment]::ProcessPath
+    switch ([IO.Path]::GetFileNameWithoutExtension($exe)) {
+        'dotnet' { @($exe, (Join-Path $PSHOME 'pwsh.dll')) }
+        'pwsh' { @($exe) }
+        default { @(Join-Path $PSHOME 'pwsh') }
+    }
+}
+
 # Starts a separate pwsh on a script file, stdin and stdout redirected; -Prefix runs it through a
 # wrapper (perl to ignore SIGCHLD, unshare to make it PID 1). It is the real pwsh, started as this
 # one was: the .NET tool's `pwsh` launcher would run it as a child of its own, so killing the
 # launcher would not kill pwsh.
 function Start-ChildPwsh {
     param([Parameter(Mandatory)] [string] $ScriptPath, [string[]] $Arguments = @(), [string[]] $Prefix = @())
-    $pwsh = & (Get-Module RJob) { Get-RJobPwshCommand } # how the module itself starts pwsh
+    $pwsh = Get-PwshCommand
     $argv = @($Prefix) + @($pwsh) + @('-NoProfile', '-NonInteractive', '-File', $ScriptPath) + @($Arguments)
     $info = [System.Diagnostics.ProcessStartInfo]::new($argv[0])
     foreach ($a in $argv[1..($argv.Count - 1)]) { $info.ArgumentList.Add($a) }

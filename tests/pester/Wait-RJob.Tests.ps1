@@ -26,17 +26,17 @@ Describe 'Wait-RJob' {
 
     It 'rejects a negative timeout other than -1' {
         $slow = Start-RJob -FilePath sleep -ArgumentList 60
-        { Wait-RJob $slow -Timeout -5 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Wait-RJob'
+        { Wait-RJob $slow -Timeout -5 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,RJob.Commands.WaitRJobCommand'
     }
 
     It 'rejects wrong types and empty names as parameter errors' {
-        { Wait-RJob -Job 'nope' } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,Wait-RJob'
-        { Wait-RJob -Name '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Wait-RJob'
-        { Wait-RJob -Id $null } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Wait-RJob'
+        { Wait-RJob -Job 'nope' } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,RJob.Commands.WaitRJobCommand'
+        { Wait-RJob -Name '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,RJob.Commands.WaitRJobCommand'
+        { Wait-RJob -Id $null } | Should -Throw -ErrorId 'ParameterArgumentValidationError,RJob.Commands.WaitRJobCommand'
     }
 
     It 'writes not-found errors for unknown ids' {
         Wait-RJob -Id 987654 -ErrorAction SilentlyContinue -ErrorVariable e
-        $e[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedSessionNotFound,Wait-RJob'
+        $e[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedSessionNotFound,RJob.Commands.WaitRJobCommand'
     }
 }

@@ -1,10 +1,11 @@
-// P/Invoke declarations for librjob, and the loader that finds it in the module's own folder.
+// TEMPORARY (module branch): P/Invoke declarations for today's librjob ABI (JSON strings freed
+// with rjob_string_free). The engine team's Native.cs for ABI v2 replaces this file at the merge.
 using System;
 using System.IO;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
-namespace RJob
+namespace RJob.Interop
 {
     internal static class Native
     {
@@ -12,17 +13,24 @@ namespace RJob
 
         static Native()
         {
-            // Resolve "rjob" to the library next to this assembly, never to one on the system path.
+            // Resolve "rjob" to the library shipped with this assembly, never to one on the system path.
             NativeLibrary.SetDllImportResolver(typeof(Native).Assembly, Resolve);
         }
 
-        internal static string LibraryPath =>
-            Path.Combine(Path.GetDirectoryName(typeof(Native).Assembly.Location)!, "librjob.so");
+        /// <summary>bin/linux-x64/librjob.so (the packaged layout), else bin/librjob.so (older builds).</summary>
+        internal static string LibraryPath
+        {
+            get
+            {
+                string dir = Path.GetDirectoryName(typeof(Native).Assembly.Location)!;
+                string rid = Path.Combine(dir, "linux-x64", "librjob.so");
+                return File.Exists(rid) ? rid : Path.Combine(dir, "librjob.so");
+            }
+        }
 
         private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path) =>
             name == Lib ? NativeLibrary.Load(LibraryPath) : IntPtr.Zero;
 
-        // Returned strings are IntPtr: .NET must never free library memory; rjob_string_free does.
         [DllImport(Lib)] internal static extern int rjob_start([MarshalAs(UnmanagedType.LPUTF8Str)] string spec, out ulong id);
         [DllImport(Lib)] internal static extern int rjob_list([MarshalAs(UnmanagedType.LPUTF8Str)] string? filter, out IntPtr json);
         [DllImport(Lib)] internal static extern int rjob_get(ulong id, out IntPtr json);

@@ -4,10 +4,10 @@ using System;
 using System.IO;
 using System.Runtime.Versioning;
 
-namespace RJob
+namespace RJob.Jobs
 {
-    [SupportedOSPlatform("linux")]
-    public static class Executable
+
+    internal static class Executable
     {
         /// <summary>The full path of an executable file: a path is checked as it is, a bare
         /// name is looked up on PATH. Null when there is none.</summary>

@@ -1,63 +1,317 @@
-// The object Start-RJob and Get-RJob return. Like a built-in job it is live: State and
-// HasMoreData are read from the engine each time, until the job is removed.
+// The job Start-RJob returns: a PowerShell Job2, so Get-Job, Wait-Job, Receive-Job, Stop-Job and
+// Remove-Job work on it, with an id from PowerShell's one id space. Like a Start-Job job it has
+// one child job, which holds the output streams.
+//
+// Its state is pushed, never polled: the session's monitor thread (Jobs/JobMonitor.cs) reads the
+// engine's change feed and calls OnEngineState, which settles the end and raises StateChanged.
 using System;
+using System.ComponentModel;
 using System.Management.Automation;
+using System.Management.Automation.Language;
+using System.Threading;
+using RJob.Interop;
+using RJob.Jobs;
 
 namespace RJob
 {
-    public sealed class RJobJob
+    public sealed class RJobJob : Job2
     {
-        private JobSnapshot _last;
+        // Orders state changes: launch, stop, and the end reported by the monitor.
+        private readonly object _transition = new();
+        private LaunchPlan? _plan;
+        private string _statusMessage = "";
+        private int _stopPending;
 
-        public RJobJob(JobSnapshot snapshot) { _last = snapshot; }
-
-        /// <summary>Job objects for many snapshots at once (a PowerShell loop costs far more).</summary>
-        public static RJobJob[] Wrap(JobSnapshot[] snapshots) => Array.ConvertAll(snapshots, s => new RJobJob(s));
-
-        /// <summary>The engine's id: sequential from 1 in this pwsh.</summary>
-        public int Id => (int)_last.Id;
-        public Guid InstanceId => Guid.Parse(_last.InstanceId);
-        public string Name => _last.Name;
-        public string Command => _last.Command;
-        /// <summary>"Script" (a script block in a child pwsh) or "Native" (an executable).</summary>
-        public string Kind => _last.Kind;
-        public string PSJobTypeName => "RJob." + _last.Kind;
-        public string Location => _last.Location;
-        public JobState State => ParseState(Current.State);
-        public bool HasMoreData => Current.HasMoreData;
-        public int? ProcessId => Current.Pid;
-        public int? ExitCode => Current.ExitCode;
-        /// <summary>Why the job failed, when its exit code alone does not say.</summary>
-        public string? StatusMessage => Current.Reason;
-        public DateTime PSBeginTime => FromMs(_last.BeginTimeMs);
-        public DateTime? PSEndTime => Current.EndTimeMs is long ms ? FromMs(ms) : null;
-        /// <summary>True once Remove-RJob has removed the job from the engine.</summary>
-        public bool IsRemoved { get; private set; }
-
-        internal ulong EngineId => _last.Id;
-
-        /// <summary>The latest snapshot; the last one known once the job is removed.</summary>
-        public JobSnapshot Current
+        internal RJobJob(string command, string? name, LaunchPlan plan) : base(command, name)
         {
-            get
+            _plan = plan;
+            Kind = plan.Kind;
+            PSJobTypeName = "RJob." + plan.Kind;
+            Child = new RJobChildJob(this, command, plan);
+            ChildJobs.Add(Child);
+        }
+
+        /// <summary>"Script" (a script block in a child pwsh) or "Native" (an executable).</summary>
+        public string Kind { get; }
+
+        /// <summary>The job's main process.</summary>
+        public int? ProcessId { get; private set; }
+
+        /// <summary>The main process's exit code, once it has ended.</summary>
+        public int? ExitCode { get; private set; }
+
+        /// <summary>The signal that ended the main process, if one did.</summary>
+        public int? Signal { get; private set; }
+
+        /// <summary>Why the job ended as it did, when its exit code alone does not say (the engine's words).</summary>
+        public override string StatusMessage => _statusMessage;
+
+        public override bool HasMoreData => Child.HasMoreData;
+
+        public override string Location => "localhost";
+
+        /// <summary>True once the job is Completed, Failed or Stopped.</summary>
+        public bool IsFinished => IsFinal(JobStateInfo.State);
+
+        internal RJobChildJob Child { get; }
+
+        /// <summary>The engine's id for the job; 0 until it starts.</summary>
+        internal ulong EngineId { get; private set; }
+
+        /// <summary>A script job's terminating error, whole, as its host reported it.</summary>
+        internal ErrorRecord? TerminatingError { get; private set; }
+
+        // Set (under the child's PumpLock) when the end is settled: a terminating error read
+        // later is then just an error on the Error stream.
+        private bool _reasonSettled;
+
+        /// <summary>Set by the throttle queue while the job counts against its limit.</summary>
+        internal bool CountedByThrottle;
+
+        internal static bool IsFinal(JobState s) => s is JobState.Completed or JobState.Failed or JobState.Stopped;
+
+        // ---- Starting ----
+
+        /// <summary>Starts the job's process (the throttle queue calls this). Returns why it could
+        /// not start; the job is then Failed.</summary>
+        internal Exception? Launch()
+        {
+            Exception? failure = null;
+            // The monitor may hear of the job's end before this returns; it waits for this lock,
+            // so Running is always set before the end.
+            lock (_transition)
             {
-                if (!IsRemoved)
+                if (JobStateInfo.State != JobState.NotStarted || _plan is not LaunchPlan plan) return null;
+                _plan = null;
+                try
                 {
-                    var s = Engine.Get(_last.Id);
-                    // Ids are never reused within a process, so a missing id means removed.
-                    if (s == null) IsRemoved = true; else _last = s;
+                    EngineId = Engine.Start(plan.Spec);
+                    ProcessId = Engine.Status(EngineId)?.Pid;
+                    JobTable.OnLaunched(this);
+                    Child.SetState(JobState.Running);
+                    SetJobState(JobState.Running, null);
                 }
-                return _last;
+                catch (Exception e) when (EngineId == 0)
+                {
+                    failure = e;
+                }
+            }
+            if (failure != null)
+            {
+                EndWithoutEngine(JobState.Failed, failure, failure.Message);
+                return failure;
+            }
+            JobMonitor.EnsureStarted();
+            return null;
+        }
+
+        public override void StartJob()
+        {
+            if (JobStateInfo.State != JobState.NotStarted)
+            {
+                throw new InvalidJobStateException(JobStateInfo.State, "The job has already started.");
+            }
+            if (ThrottleQueue.StartNow(this) is Exception e) throw e;
+        }
+
+        public override void StartJobAsync()
+        {
+            Exception? error = null;
+            try { StartJob(); } catch (Exception e) { error = e; }
+            OnStartJobCompleted(new AsyncCompletedEventArgs(error, false, null));
+        }
+
+        // ---- Stopping ----
+
+        public override void StopJob() => StopJob(force: false, reason: null);
+
+        /// <summary>Stops the job and waits until it has ended. force: SIGKILL now, no grace period.</summary>
+        public override void StopJob(bool force, string? reason)
+        {
+            StopMany(new[] { this }, force, -1);
+            Finished.WaitOne();
+        }
+
+        public override void StopJobAsync() => StopJobAsync(force: false, reason: null);
+
+        /// <summary>Asks the job to stop; StopJobCompleted is raised once it has ended.</summary>
+        public override void StopJobAsync(bool force, string? reason)
+        {
+            Interlocked.Exchange(ref _stopPending, 1);
+            if (IsFinished) RaiseStopCompleted();
+            else StopMany(new[] { this }, force, -1);
+        }
+
+        /// <summary>Signals many jobs at once (one engine call, so one grace period covers them
+        /// all); a job still queued is Stopped without ever starting. Does not wait.</summary>
+        internal static void StopMany(System.Collections.Generic.IEnumerable<RJobJob> jobs, bool force, long graceMs)
+        {
+            var running = new System.Collections.Generic.List<RJobJob>();
+            foreach (var job in jobs)
+            {
+                if (ThrottleQueue.Cancel(job)) job.EndWithoutEngine(JobState.Stopped, null, "");
+                else if (job.JobStateInfo.State is JobState.Running or JobState.Stopping && job.EngineId != 0) running.Add(job);
+            }
+            if (running.Count == 0) return;
+            Engine.Stop(running.ConvertAll(j => j.EngineId).ToArray(), force, graceMs);
+            foreach (var job in running) job.EnterStopping();
+        }
+
+        private void EnterStopping()
+        {
+            lock (_transition)
+            {
+                if (JobStateInfo.State != JobState.Running) return;
+                Child.SetState(JobState.Stopping);
+                SetJobState(JobState.Stopping, null);
             }
         }
 
-        public bool IsFinished => State is JobState.Completed or JobState.Failed or JobState.Stopped;
+        private void RaiseStopCompleted()
+        {
+            if (Interlocked.Exchange(ref _stopPending, 0) == 1)
+            {
+                OnStopJobCompleted(new AsyncCompletedEventArgs(null, false, null));
+            }
+        }
 
-        public override string ToString() => $"RJob {Id} ({Name})";
+        // ---- The end, as the engine reports it (monitor thread) ----
 
-        internal static JobState ParseState(string s) =>
-            Enum.TryParse<JobState>(s, out var st) ? st : JobState.NotStarted;
+        internal void OnEngineState(JobState state)
+        {
+            if (state == JobState.Stopping)
+            {
+                EnterStopping();
+                return;
+            }
+            if (!IsFinal(state) || IsFinished) return;
 
-        private static DateTime FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).LocalDateTime;
+            ErrorRecord? terminating;
+            lock (Child.PumpLock)
+            {
+                // What fits in the streams is there before anyone hears the job ended.
+                OutputPump.Fill(Child, 0);
+                terminating = TerminatingError;
+                _reasonSettled = true;
+            }
+            var status = Engine.Status(EngineId);
+            string engineReason = Engine.Reason(EngineId) ?? "";
+            lock (_transition)
+            {
+                if (IsFinished) return;
+                ProcessId ??= status?.Pid;
+                ExitCode = status?.ExitCode;
+                Signal = status?.Signal;
+                if (status?.EndTimeMs is long ms) PSEndTime = DateTimeOffset.FromUnixTimeMilliseconds(ms).LocalDateTime;
+                _statusMessage = engineReason;
+                Child.SetState(state);
+                SetJobState(state, FailureReason(state, terminating, engineReason));
+            }
+            AfterEnd();
+        }
+
+        // A thrown error is the reason; a non-zero exit code speaks for itself (ExitCode); a job
+        // that ended otherwise (a signal, a failed start) gets the engine's words.
+        private Exception? FailureReason(JobState state, ErrorRecord? terminating, string engineReason)
+        {
+            if (state != JobState.Failed) return null;
+            if (terminating != null) return new JobFailedException(terminating.Exception, Extent(terminating));
+            if (ExitCode is int code && code != 0) return null;
+            return new RemoteException(engineReason.Length > 0 ? engineReason : "The job failed.");
+        }
+
+        private static ScriptExtent? Extent(ErrorRecord record)
+        {
+            var info = record.InvocationInfo;
+            if (info == null || info.ScriptLineNumber <= 0) return null;
+            var start = new ScriptPosition(info.ScriptName, info.ScriptLineNumber, Math.Max(info.OffsetInLine, 1), info.Line ?? "");
+            return new ScriptExtent(start, start);
+        }
+
+        /// <summary>Ends a job that has no engine job (never started, or failed to).</summary>
+        private void EndWithoutEngine(JobState state, Exception? reason, string message)
+        {
+            lock (_transition)
+            {
+                if (IsFinished) return;
+                _plan = null;
+                _reasonSettled = true;
+                _statusMessage = message;
+                Child.EngineDone = true;
+                Child.SetState(state);
+                SetJobState(state, reason);
+            }
+            AfterEnd();
+        }
+
+        private void AfterEnd()
+        {
+            if (Child.EngineDone) ReleaseEngine();
+            ThrottleQueue.Finished(this);
+            RaiseStopCompleted();
+        }
+
+        // ---- Called by the pump, under the child's PumpLock ----
+
+        /// <summary>The job host reported the error that ended the script.</summary>
+        internal void OnTerminatingError(ErrorRecord error, IItemSink sink)
+        {
+            if (_reasonSettled) sink.Add(Records.StreamKind.Error, error, 0);
+            else TerminatingError = error;
+        }
+
+        /// <summary>The engine has handed over the job's last record.</summary>
+        internal void OnDrained()
+        {
+            Child.EngineDone = true;
+            JobTable.OnDrained(this);
+            if (IsFinished) ReleaseEngine();
+        }
+
+        // Everything the engine held for the job has been read: free it there.
+        private void ReleaseEngine()
+        {
+            if (EngineId == 0) return;
+            JobTable.OnReleased(this);
+            try { Engine.Remove(EngineId); } catch (RJobException) { }
+        }
+
+        // ---- Removal ----
+
+        /// <summary>Forgets the job: kills it first if it still runs (or takes it out of the
+        /// throttle queue), then drops it and whatever output the engine still holds.</summary>
+        internal void RemoveFromSession()
+        {
+            if (!IsFinished)
+            {
+                StopMany(new[] { this }, force: true, -1);
+                Finished.WaitOne();
+            }
+            if (!JobTable.Remove(this)) return;
+            if (EngineId != 0)
+            {
+                try { Engine.Remove(EngineId); } catch (RJobException) { }
+            }
+        }
+
+        // ---- Not supported: an RJob job runs to its end or is stopped ----
+
+        public override void SuspendJob() => throw NotSupported();
+        public override void SuspendJob(bool force, string? reason) => throw NotSupported();
+        public override void SuspendJobAsync() => throw NotSupported();
+        public override void SuspendJobAsync(bool force, string? reason) => throw NotSupported();
+        public override void ResumeJob() => throw NotSupported();
+        public override void ResumeJobAsync() => throw NotSupported();
+        public override void UnblockJob() => throw NotSupported();
+        public override void UnblockJobAsync() => throw NotSupported();
+
+        private static PSNotSupportedException NotSupported() =>
+            new("RJob jobs cannot be suspended, resumed or unblocked; stop them with Stop-RJob or Stop-Job.");
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) Child.Dispose();
+            base.Dispose(disposing);
+        }
     }
 }

@@ -1,0 +1,79 @@
+// Moves a job's output from the engine into its streams, decoded, in batches. Everyone who needs
+// output goes through here, holding the job's PumpLock: the session's monitor thread (keeping the
+// collections topped up for Receive-Job and $job.Output), Receive-RJob (which pulls what it
+// writes), and the end of a job (so Wait-Job followed by Receive-Job sees all of a small job's
+// output).
+using System;
+using System.Management.Automation;
+using System.Threading;
+using RJob.Interop;
+using RJob.Records;
+
+namespace RJob.Jobs
+{
+    internal static class OutputPump
+    {
+        /// <summary>Most bytes one engine read returns.</summary>
+        private const int Batch = 256 << 10;
+
+        /// <summary>Tops the job's collections up to StreamBuffers.MaxBytes. Waits up to
+        /// timeoutMs for the first data when there is none. With tryOnly, gives up at once if
+        /// someone else is reading. Returns the bytes moved.</summary>
+        internal static long Fill(RJobChildJob job, long timeoutMs, bool tryOnly = false)
+        {
+            if (job.EngineDone) return 0;
+            bool taken = false;
+            try
+            {
+                if (tryOnly) Monitor.TryEnter(job.PumpLock, ref taken);
+                else Monitor.Enter(job.PumpLock, ref taken);
+                if (!taken) return 0;
+                long total = 0;
+                while (!job.EngineDone)
+                {
+                    long room = StreamBuffers.MaxBytes - job.Buffers.Reconcile();
+                    if (room <= 0) break;
+                    int n = Once(job, job.Buffers, timeoutMs, (int)Math.Min(room, Batch));
+                    if (n == 0) break;
+                    total += n;
+                    timeoutMs = 0;
+                }
+                return total;
+            }
+            finally
+            {
+                if (taken) Monitor.Exit(job.PumpLock);
+            }
+        }
+
+        // Under PumpLock: one engine read, decoded into the sink. Returns the bytes read.
+        private static int Once(RJobChildJob job, IItemSink sink, long timeoutMs, int maxBytes)
+        {
+            ulong id = job.Parent.EngineId;
+            if (id == 0) return 0;
+            OutputBatch batch;
+            try
+            {
+                batch = Engine.Receive(id, keep: false, from: 0, timeoutMs, maxBytes);
+            }
+            catch (RJobException e) when (e.Status == RJobStatus.NotFound)
+            {
+                job.Parent.OnDrained();
+                return 0;
+            }
+            int bytes = 0;
+            void Line(byte stream, byte[] line) => job.Decoder.Decode(stream, line, sink, job.Parent.OnTerminatingError);
+            foreach (var record in batch.Records)
+            {
+                bytes += record.Data.Length + 1;
+                job.Joiner.Feed(record, Line);
+            }
+            if (batch.Done)
+            {
+                job.Joiner.Flush(Line);
+                job.Parent.OnDrained();
+            }
+            return bytes;
+        }
+    }
+}

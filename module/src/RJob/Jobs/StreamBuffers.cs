@@ -1,0 +1,154 @@
+// A job's stream collections (Output, Error, ... as Receive-Job reads them), kept small: the pump
+// adds to them only while what they hold is under MaxBytes of the job's raw output, and refills
+// them as readers take items away. Readers may be anyone: Receive-Job, Receive-RJob, or a user's
+// $job.ChildJobs[0].Output.ReadAll(); all of them take from the head, oldest first.
+//
+// It also remembers the order in which items of different streams arrived, so Receive-RJob -Wait
+// writes them in that order, as Receive-Job -Wait does.
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Management.Automation;
+using RJob.Records;
+
+namespace RJob.Jobs
+{
+    internal sealed class StreamBuffers : IItemSink
+    {
+        /// <summary>Raw output bytes the collections may hold before the pump waits for readers.</summary>
+        internal const int MaxBytes = 1 << 20;
+
+        private const int Kinds = 7;
+        private readonly object _sync = new();
+        private readonly IList[] _collections = new IList[Kinds];
+        // Typed adds: PSDataCollection's IList.Add raises DataAdded twice.
+        private readonly Action<object>[] _add = new Action<object>[Kinds];
+        // Arrival order of the items added, with their sizes; and how many of each kind it holds.
+        private readonly Queue<(StreamKind Kind, int Size)> _order = new();
+        private readonly int[] _queued = new int[Kinds];
+        private long _bytes;
+
+        internal StreamBuffers(Job job)
+        {
+            job.Output = Open(new PSDataCollection<PSObject>(), StreamKind.Output);
+            job.Error = Open(new PSDataCollection<ErrorRecord>(), StreamKind.Error);
+            job.Verbose = Open(new PSDataCollection<VerboseRecord>(), StreamKind.Verbose);
+            job.Debug = Open(new PSDataCollection<DebugRecord>(), StreamKind.Debug);
+            job.Warning = Open(new PSDataCollection<WarningRecord>(), StreamKind.Warning);
+            job.Progress = Open(new PSDataCollection<ProgressRecord>(), StreamKind.Progress);
+            job.Information = Open(new PSDataCollection<InformationRecord>(), StreamKind.Information);
+        }
+
+        private PSDataCollection<T> Open<T>(PSDataCollection<T> collection, StreamKind kind)
+        {
+            collection.EnumeratorNeverBlocks = true; // `$job.Output` lists what is there and returns
+            _collections[(int)kind] = collection;
+            _add[(int)kind] = item => collection.Add((T)item);
+            return collection;
+        }
+
+        public void Add(StreamKind kind, object item, int size)
+        {
+            lock (_sync)
+            {
+                _order.Enqueue((kind, size));
+                _queued[(int)kind]++;
+                _bytes += size;
+            }
+            // Outside the lock: DataAdded handlers (Receive-Job -Wait) run here and take the item.
+            _add[(int)kind](item);
+        }
+
+        /// <summary>True when no collection holds an item.</summary>
+        internal bool IsEmpty
+        {
+            get
+            {
+                foreach (var c in _collections)
+                {
+                    if (c.Count > 0) return false;
+                }
+                return true;
+            }
+        }
+
+        /// <summary>The raw bytes the collections hold now, after forgetting what readers took.</summary>
+        internal long Reconcile()
+        {
+            lock (_sync)
+            {
+                Forget();
+                return _bytes;
+            }
+        }
+
+        /// <summary>Takes the oldest item of any stream, in arrival order.</summary>
+        internal bool TakeNext(out StreamKind kind, out object? item)
+        {
+            lock (_sync)
+            {
+                Forget();
+                while (_order.Count > 0)
+                {
+                    var (k, size) = _order.Dequeue();
+                    _queued[(int)k]--;
+                    _bytes -= size;
+                    var c = _collections[(int)k];
+                    lock (c.SyncRoot)
+                    {
+                        if (c.Count == 0) continue;
+                        item = c[0];
+                        c.RemoveAt(0);
+                    }
+                    kind = k;
+                    return true;
+                }
+            }
+            kind = StreamKind.Output;
+            item = null;
+            return false;
+        }
+
+        /// <summary>Takes (or with keep, copies) everything a stream holds.</summary>
+        internal static List<object?> Take(IList collection, bool keep)
+        {
+            var items = new List<object?>();
+            lock (collection.SyncRoot)
+            {
+                foreach (var i in collection) items.Add(i);
+                if (!keep) collection.Clear();
+            }
+            return items;
+        }
+
+        // Under _sync. Readers remove from the head of a collection, so when a kind has fewer items
+        // than this queue counts, its oldest entries are gone: drop them from the order.
+        private void Forget()
+        {
+            Span<int> gone = stackalloc int[Kinds];
+            bool any = false;
+            for (int k = 0; k < Kinds; k++)
+            {
+                gone[k] = _queued[k] - _collections[k].Count;
+                any |= gone[k] > 0;
+            }
+            if (!any) return;
+            int n = _order.Count;
+            for (int i = 0; i < n; i++)
+            {
+                var e = _order.Dequeue();
+                int k = (int)e.Kind;
+                if (gone[k] > 0)
+                {
+                    gone[k]--;
+                    _queued[k]--;
+                    _bytes -= e.Size;
+                }
+                else
+                {
+                    _order.Enqueue(e);
+                }
+            }
+        }
+    }
+}
