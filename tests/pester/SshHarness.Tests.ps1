@@ -17,7 +17,7 @@ BeforeAll {
 
     # Live processes started by sessions of $Ssh whose command line is exactly $Command.
     function Get-SessionProcess($Ssh, [string] $Command) {
-        Get-RJobTestProcessTable $Ssh.Token | Where-Object { $_.Marked -and $_.Command.Trim() -eq $Command }
+        Get-RJobTestProcessTable $Ssh | Where-Object { $_.Marked -and $_.Command -eq $Command }
     }
 
     function Wait-Condition([scriptblock] $Condition, [double] $TimeoutSeconds, [string] $Because) {
@@ -125,13 +125,13 @@ Describe 'Stop-RJobTestSshHosts' -Skip:([bool]$sshUnavailable) {
             $client = [System.Diagnostics.Process]::Start($psi)
             Wait-Condition { (Get-SessionProcess $ssh 'sleep 300') -and (Get-SessionProcess $ssh 'sleep 301') } 20 'the remote sleeps'
             $sessions = @(Get-SessionProcess $ssh 'sleep 300') + @(Get-SessionProcess $ssh 'sleep 301')
-            $sessions.Where({ $_.Command.Trim() -eq 'sleep 301' }).Ppid | Should -Not -Be $listener
+            $sessions.Where({ $_.Command -eq 'sleep 301' }).Ppid | Should -Not -Be $listener
             $all = Get-RJobTestSshProcess $ssh
             $all | Should -Contain $listener
             $all | Should -Contain $client.Id
             $sessions.Pid | ForEach-Object { $all | Should -Contain $_ }
             # The per-connection sshd processes hang below the listener.
-            @(Get-RJobTestProcessTable $ssh.Token | Where-Object Ppid -EQ $listener).Count | Should -BeGreaterThan 0
+            @(Get-RJobTestProcessTable $ssh | Where-Object Ppid -EQ $listener).Count | Should -BeGreaterThan 0
 
             Stop-RJobTestSshHosts $ssh
 

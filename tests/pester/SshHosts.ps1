@@ -137,7 +137,8 @@ function Invoke-RJobTestSsh {
 function Start-RJobTestSshd($Ssh, $Host_) {
     $psi = [System.Diagnostics.ProcessStartInfo]::new('/usr/bin/setpriv')
     # --pdeathsig KILL, then exec: sshd keeps setpriv's pid and dies with this pwsh even when no
-    # cleanup runs (a killed test run), so no listener outlives its tests.
+    # cleanup runs (a killed test run), so no listener outlives its tests. The signal comes when
+    # the starting *thread* ends: start the hosts from the test's own thread, not a thread job.
     foreach ($a in '--pdeathsig', 'KILL', '--', $script:RJobTestSshd, '-D', '-e', '-f', $Host_.SshdConfigPath, '-E', $Host_.LogPath) {
         $psi.ArgumentList.Add($a)
     }
@@ -165,7 +166,13 @@ function Wait-RJobTestSshLogin($Ssh, $Host_, [double] $TimeoutSeconds) {
 
 function Start-RJobTestSshHosts {
     [CmdletBinding()]
-    param([string[]] $Names = @('hostA', 'hostB'), [double] $TimeoutSeconds = 20)
+    param(
+        # Host aliases in the ssh config and known_hosts: plain names only.
+        [ValidatePattern('^[A-Za-z][A-Za-z0-9_-]*$')] [ValidateCount(1, 8)] [string[]] $Names = @('hostA', 'hostB'),
+        [double] $TimeoutSeconds = 20
+    )
+    $duplicate = $Names | Group-Object | Where-Object Count -GT 1 | Select-Object -First 1
+    if ($duplicate) { throw "Host name '$($duplicate.Name)' is given twice" }
     $reason = Get-RJobTestSshUnavailableReason
     if ($reason) { throw "Cannot start test sshd: $reason" }
     # sshd's privilege separation needs this directory; Debian creates it only when the service starts.
@@ -238,27 +245,34 @@ function Start-RJobTestSshHosts {
     }
 }
 
-# Pids of live (non-zombie) processes: parent pid, command line, and whether the environment holds
-# this harness's marker.
-function Get-RJobTestProcessTable([string] $Token) {
-    foreach ($dir in [IO.Directory]::GetDirectories('/proc')) {
-        $name = [IO.Path]::GetFileName($dir)
-        if ($name -notmatch '^\d+$') { continue }
-        try {
-            $stat = [IO.File]::ReadAllText("$dir/stat")
-            $cmd = [IO.File]::ReadAllText("$dir/cmdline").Replace([char]0, ' ')
-            $env = try { [IO.File]::ReadAllText("$dir/environ") } catch { '' }
-        }
-        catch { continue }
-        $fields = $stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')
+# Live (non-zombie) processes: pid, parent pid, whether the environment holds this harness's
+# marker, whether the command line names its folder, and (for those two kinds only) the command
+# line. Native cat and grep do the reading: a /proc walk in script, or ps, takes seconds on a busy
+# machine.
+function Get-RJobTestProcessTable($Ssh) {
+    $marked = Get-RJobTestPidOfMatch "RJOB_TEST_SSH=$($Ssh.Token)" environ
+    $named = Get-RJobTestPidOfMatch $Ssh.Folder cmdline
+    foreach ($line in & /bin/sh -c 'exec cat /proc/[0-9]*/stat 2>/dev/null') {
+        $close = $line.LastIndexOf(')')
+        if ($close -lt 0) { continue }
+        $fields = $line.Substring($close + 2).Split(' ')
         if ($fields[0] -eq 'Z') { continue }
-        [pscustomobject]@{
-            Pid     = [int]$name
-            Ppid    = [int]$fields[1]
-            Command = $cmd
-            Marked  = $env.Contains("RJOB_TEST_SSH=$Token")
+        $id = [int]$line.Substring(0, $line.IndexOf(' '))
+        $command = $null
+        if ($marked.Contains($id) -or $named.Contains($id)) {
+            try { $command = [IO.File]::ReadAllText("/proc/$id/cmdline").Replace([char]0, ' ').TrimEnd() } catch { continue }
         }
+        [pscustomobject]@{ Pid = $id; Ppid = [int]$fields[1]; Marked = $marked.Contains($id); Named = $named.Contains($id); Command = $command }
     }
+}
+
+# Pids whose /proc/<pid>/<file> contains $Text.
+function Get-RJobTestPidOfMatch([string] $Text, [string] $File) {
+    $set = [System.Collections.Generic.HashSet[int]]::new()
+    foreach ($f in & /bin/sh -c 'exec grep -lasF -e "$1" /proc/[0-9]*/"$2"' sh $Text $File) {
+        if ($f -match '^/proc/(\d+)/') { $null = $set.Add([int]$Matches[1]) }
+    }
+    , $set
 }
 
 # Every live process this harness is responsible for: the sshd listeners and their descendants
@@ -266,11 +280,11 @@ function Get-RJobTestProcessTable([string] $Token) {
 # SetEnv), and local clients whose command line names the folder (ssh -F, ControlMaster daemons).
 function Get-RJobTestSshProcess {
     param([Parameter(Mandatory, Position = 0)] $Ssh)
-    $table = @(Get-RJobTestProcessTable $Ssh.Token)
+    $table = @(Get-RJobTestProcessTable $Ssh)
     $ours = [System.Collections.Generic.HashSet[int]]::new()
     foreach ($p in $table) {
         if ($p.Pid -eq $PID) { continue }
-        if ($p.Marked -or $p.Command.Contains($Ssh.Folder) -or $p.Pid -in $Ssh.Hosts.Pid) { $null = $ours.Add($p.Pid) }
+        if ($p.Marked -or $p.Named -or $p.Pid -in $Ssh.Hosts.Pid) { $null = $ours.Add($p.Pid) }
     }
     # Descendants of what was found, until nothing new.
     do {
