@@ -62,6 +62,8 @@ function Write-RJobTestSshdConfig($Ssh, $Host_) {
         "SetEnv RJOB_TEST_SSH=$($Ssh.Token)"
         'MaxStartups 100:30:200'
         'MaxSessions 100'
+        # scp speaks SFTP since OpenSSH 9.0 (copying rjob-supervisor to a host); in-process, no shell.
+        'Subsystem sftp internal-sftp'
         "Subsystem powershell $($Ssh.PwshCommand) -sshs -NoLogo"
     )
     [IO.File]::WriteAllLines($Host_.SshdConfigPath, [string[]]$lines)
@@ -175,9 +177,10 @@ function Start-RJobTestSshHosts {
     if ($duplicate) { throw "Host name '$($duplicate.Name)' is given twice" }
     $reason = Get-RJobTestSshUnavailableReason
     if ($reason) { throw "Cannot start test sshd: $reason" }
-    # sshd's privilege separation needs this directory; Debian creates it only when the service starts.
+    # sshd refuses to start without it ("Missing privilege separation directory: /run/sshd");
+    # Debian creates it (0755) only when its service starts.
     if (-not (Test-Path -LiteralPath /run/sshd)) {
-        $null = [IO.Directory]::CreateDirectory('/run/sshd', [IO.UnixFileMode]'UserRead, UserWrite, UserExecute')
+        $null = [IO.Directory]::CreateDirectory('/run/sshd', [IO.UnixFileMode]'UserRead, UserWrite, UserExecute, GroupRead, GroupExecute, OtherRead, OtherExecute')
     }
     $token = [Guid]::NewGuid().ToString('N').Substring(0, 12)
     $folder = Join-Path ([IO.Path]::GetTempPath()) "rjob-ssh-$token"
