@@ -14,7 +14,7 @@
     ProcessorArchitecture = 'Amd64'
     FormatsToProcess     = @('RJob.Format.ps1xml')
     CmdletsToExport      = @('Start-RJob', 'Get-RJob', 'Stop-RJob', 'Wait-RJob', 'Receive-RJob', 'Remove-RJob')
-    FunctionsToExport    = @('Start-RJob', 'Get-RJob', 'Stop-RJob', 'Wait-RJob', 'Receive-RJob', 'Remove-RJob')
+    FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{
