@@ -258,8 +258,16 @@ Describe 'Basic Job Tests' -Tags 'Feature' {
             $job | Remove-RJob -Force -ErrorAction SilentlyContinue
         }
 
-        # Left out: 'Can Receive-Job using ComputerName' and 'Can Receive-Job using Location' select
-        # the child jobs of remoting jobs by computer; RJob's verbs have no remoting parameters.
+        # Left out: 'Can Receive-Job using ComputerName' selects the child jobs of remoting jobs by
+        # computer name; Receive-RJob has no -ComputerName (its jobs run on this computer).
+
+        It 'Can Receive-Job using Location' {
+            $jobName = 'ReceiveUsingLocation'
+            $job = Start-RJob -ScriptBlock { 1 + 1 } -Name $jobName | Wait-RJob
+            $result = Receive-RJob -Location localhost -Job $job
+            $result | Should -Be 2
+            $job | Remove-RJob -Force -ErrorAction SilentlyContinue
+        }
 
         It 'Can receive a job with -wait switch' {
             $job = Start-RJob -ScriptBlock { 1 + 1 }
