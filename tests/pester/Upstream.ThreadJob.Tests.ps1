@@ -451,4 +451,6 @@ Describe 'Job2 class API tests' -Tags 'CI' {
 
 AfterAll {
     Get-Job | Where-Object PSJobTypeName -like "RJob.*" | Remove-Job -Force
+    # -ThrottleLimit is session-wide: give the test files that run next the default (0, no limit).
+    Start-RJob -ThrottleLimit 0 -FilePath true | Receive-RJob -Wait -AutoRemoveJob
 }
