@@ -6,17 +6,18 @@
 //! command with SIGTERM then SIGKILL after the grace period, and stops it too when the engine's end
 //! of the socket closes (pwsh exited or was killed).
 
+pub mod child;
 pub mod proctree;
 pub mod signal;
 
 use crate::engine::lines::LineReader;
+use crate::supervisor::child::{close_inherited_fds, reset_signals, spawn_job};
 use crate::protocol::{event_line, Command, Event, Launch};
 use crossbeam_channel::{after, never, select, unbounded, Receiver, Sender};
 use std::io::Write;
 use std::os::fd::FromRawFd;
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::Stdio;
+use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
 enum Msg {
@@ -143,44 +144,6 @@ fn kill_all(main_pid: i32, me: i32, main_done: bool) {
     signal::kill_descendants(me);
 }
 
-fn spawn_job(l: &Launch) -> std::io::Result<std::process::Child> {
-    let Some((exe, args)) = l.argv.split_first() else {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "empty argv",
-        ));
-    };
-    let mut cmd = std::process::Command::new(exe);
-    cmd.args(args)
-        .process_group(0)
-        .stdout(Stdio::inherit())
-        .stderr(Stdio::inherit());
-    cmd.stdin(if l.stdin.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    });
-    if let Some(env) = &l.env {
-        cmd.env_clear().envs(env);
-    }
-    if let Some(cwd) = &l.cwd {
-        cmd.current_dir(cwd);
-    }
-    cmd.spawn().map_err(|e| {
-        let what = match e.kind() {
-            std::io::ErrorKind::NotFound => match &l.cwd {
-                Some(d) if !std::path::Path::new(d).is_dir() => {
-                    format!("working directory not found: {d}")
-                }
-                _ => format!("executable not found: {exe}"),
-            },
-            std::io::ErrorKind::PermissionDenied => format!("permission denied: {exe}"),
-            _ => format!("cannot start {exe}: {e}"),
-        };
-        std::io::Error::new(e.kind(), what)
-    })
-}
-
 fn spawn_reaper(main_pid: i32, tx: Sender<Msg>) {
     std::thread::spawn(move || loop {
         let mut status = 0;
@@ -217,40 +180,6 @@ fn spawn_command_reader(mut reader: LineReader<UnixStream>, tx: Sender<Msg>) {
 fn send(ctl: &UnixStream, ev: &Event) {
     // The engine may be gone; then there is nobody to tell.
     let _ = (&*ctl).write_all(event_line(ev).as_bytes());
-}
-
-/// Starts from a clean slate: pwsh may have blocked or ignored signals, and a child inherits both
-/// through exec. An ignored SIGCHLD would even make the kernel reap our children for us.
-fn reset_signals() {
-    // SAFETY: plain signal-state calls on this single-threaded process before any thread starts.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-        for sig in 1..32 {
-            if sig != libc::SIGKILL && sig != libc::SIGSTOP && sig != libc::SIGPIPE {
-                libc::signal(sig, libc::SIG_DFL);
-            }
-        }
-    }
-}
-
-/// Closes every fd above 2 that pwsh let leak into us, so the job cannot inherit them either.
-fn close_inherited_fds() {
-    // SAFETY: closing fds this fresh process does not use; fd 0-2 stay.
-    let r = unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
-    if r != 0 {
-        if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
-            let fds: Vec<i32> = dir
-                .flatten()
-                .filter_map(|e| e.file_name().to_str()?.parse().ok())
-                .collect();
-            for fd in fds.into_iter().filter(|&fd| fd > 2) {
-                // SAFETY: as above.
-                unsafe { libc::close(fd) };
-            }
-        }
-    }
 }
 
 /// Points our own stdout and stderr at /dev/null; the job keeps the real pipes.
