@@ -11,8 +11,8 @@ pub mod proctree;
 pub mod signal;
 
 use crate::engine::lines::LineReader;
-use crate::supervisor::child::{close_inherited_fds, reset_signals, spawn_job};
 use crate::protocol::{event_line, Command, Event, Launch};
+use crate::supervisor::child::{close_inherited_fds, reset_signals, spawn_job};
 use crossbeam_channel::{after, never, select, unbounded, Receiver, Sender};
 use std::io::Write;
 use std::os::fd::FromRawFd;
