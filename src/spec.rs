@@ -1,13 +1,13 @@
-//! The JSON a caller passes to start a job and to filter the job list.
+//! The JSON a caller passes to start a job.
 
 use crate::engine::error::{EngineError, Result};
-use crate::engine::job::JobState;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
 pub const DEFAULT_GRACE_MS: u64 = 5_000;
 pub const DEFAULT_OUTPUT_WINDOW: usize = 1 << 20;
-const MAX_GRACE_MS: u64 = 24 * 3600 * 1000;
+/// Longest grace period a start or a stop accepts.
+pub const MAX_GRACE_MS: u64 = 24 * 3600 * 1000;
 
 /// What `rjob_start` accepts.
 #[derive(Deserialize, Debug, Default)]
@@ -75,19 +75,4 @@ impl StartSpec {
         }
         Ok(())
     }
-}
-
-/// What `rjob_list` accepts. Every given field must match; within a field any value may.
-#[derive(Deserialize, Debug, Default)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Filter {
-    #[serde(default)]
-    pub ids: Option<Vec<u64>>,
-    /// PowerShell wildcard patterns, case-insensitive.
-    #[serde(default)]
-    pub names: Option<Vec<String>>,
-    #[serde(default)]
-    pub states: Option<Vec<JobState>>,
-    #[serde(default)]
-    pub instance_ids: Option<Vec<String>>,
 }

@@ -9,14 +9,13 @@ pub mod monitor;
 pub mod output;
 pub mod spawn;
 pub mod table;
-pub mod wildcard;
 
 use crate::engine::error::{EngineError, Result};
-use crate::engine::job::{Job, JobInfo, JobMeta, StopMode};
-use crate::engine::output::OutputStore;
+use crate::engine::job::{Job, JobInfo, JobMeta, JobState, StopMode};
+use crate::engine::output::{OutputStore, Record};
+pub use crate::engine::table::{Change, Filter};
 use crate::protocol::{Command, Launch};
-use crate::spec::{Filter, StartSpec, DEFAULT_GRACE_MS, DEFAULT_OUTPUT_WINDOW};
-use serde::Serialize;
+use crate::spec::{StartSpec, DEFAULT_GRACE_MS, DEFAULT_OUTPUT_WINDOW, MAX_GRACE_MS};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -44,14 +43,15 @@ pub fn start(spec: StartSpec) -> Result<u64> {
     };
     let spool = spec.spool_dir.map(PathBuf::from).or_else(spool_dir);
     let store = OutputStore::new(spec.output_window.unwrap_or(DEFAULT_OUTPUT_WINDOW), spool);
-    let job = table::insert(|id| Job::new(id, meta, store));
-    *crate::engine::job::lock(&job.control) = Some(launched.control.clone());
+    // The socket goes in with the job: were it set after the insert, a stop arriving in between
+    // would mark the job Stopping and find no socket to send on (issue 9, item 7).
+    let control = Some(launched.control.clone());
+    let job = table::insert(|id| Job::new(id, meta, store, control));
     let id = job.id;
     if let Err(e) = monitor::spawn(job.clone(), launched) {
         // Without a monitor nobody would ever see this job end: stop it and say why. Dropping the
         // launch closed the socket, so its supervisor kills the tree by itself.
         job.finish(Some(format!("cannot start the monitor thread: {e}")));
-        table::notify_finished();
     }
     Ok(id)
 }
@@ -62,6 +62,37 @@ pub fn list(filter: &Filter) -> Vec<JobInfo> {
 
 pub fn get(id: u64) -> Result<JobInfo> {
     Ok(job(id)?.info())
+}
+
+/// The hot part of a job's state, read without building the full info.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusView {
+    pub state: JobState,
+    pub pid: Option<i32>,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub has_more_data: bool,
+    pub end_ms: Option<i64>,
+}
+
+pub fn status(id: u64) -> Result<StatusView> {
+    let j = job(id)?;
+    let has_more_data = j.output().has_data();
+    let st = j.status();
+    Ok(StatusView {
+        state: st.state,
+        pid: st.pid,
+        exit_code: st.exit_code,
+        signal: st.signal,
+        has_more_data,
+        end_ms: st.end_ms,
+    })
+}
+
+/// Jobs whose state changed after `after` (see `table::changes`); waits up to `timeout` (None: no
+/// limit) when none did.
+pub fn changes(after: u64, max: usize, timeout: Option<Duration>) -> (Vec<Change>, u64) {
+    table::changes(after, max.max(1), timeout.map(|t| Instant::now() + t))
 }
 
 fn job(id: u64) -> Result<Arc<Job>> {
@@ -76,6 +107,11 @@ fn jobs(ids: &[u64]) -> Result<Vec<Arc<Job>>> {
 /// signalled before anyone waits, so stopping many jobs costs one grace period, not one each.
 /// Finished jobs are left alone. `grace_ms` overrides each job's own grace period.
 pub fn stop(ids: &[u64], force: bool, grace_ms: Option<u64>) -> Result<()> {
+    if grace_ms.unwrap_or(0) > MAX_GRACE_MS {
+        return Err(EngineError::InvalidArgument(
+            "the grace period is longer than a day".into(),
+        ));
+    }
     let jobs = jobs(ids)?;
     for j in jobs {
         let mode = if force {
@@ -114,63 +150,81 @@ pub fn wait(ids: &[u64], any: bool, timeout: Option<Duration>) -> Result<bool> {
     }))
 }
 
-#[derive(Serialize, Debug)]
-pub struct OutRecord {
-    /// 0 stdout, 1 stderr.
-    pub s: u8,
-    pub d: String,
-    /// The line goes on in the next record.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub c: bool,
+/// How much one receive may return. Each record costs `per_record` plus its length against
+/// `max_bytes` (the ABI counts its record header there).
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub max_records: usize,
+    pub max_bytes: usize,
+    pub per_record: usize,
 }
 
-#[derive(Serialize, Debug)]
+impl Limit {
+    /// Up to `n` records and 8 MiB, for callers that count records.
+    pub fn records(n: usize) -> Limit {
+        Limit {
+            max_records: n.max(1),
+            max_bytes: 8 << 20,
+            per_record: 0,
+        }
+    }
+}
+
+#[derive(Debug)]
 pub struct Batch {
-    pub records: Vec<OutRecord>,
+    /// Raw bytes as the job wrote them, line endings removed; nothing decoded.
+    pub records: Vec<Record>,
     /// Where a `keep` read continues.
     pub next: u64,
     /// The job has ended and every record up to `next` is all there will ever be.
     pub done: bool,
+    /// When no record was returned because the first one does not fit the limit: its cost. That
+    /// record was not consumed.
+    pub too_big: Option<usize>,
 }
 
-/// Returns output records. Without `keep` they are consumed; with it, reading starts at `from`
-/// and nothing is removed. When none is ready and the job still runs, waits up to `timeout` for
-/// some.
-pub fn receive(
-    id: u64,
-    keep: bool,
-    from: u64,
-    max_records: usize,
-    timeout: Duration,
-) -> Result<Batch> {
+/// Returns output records, as many whole records as fit `limit`. Without `keep` they are
+/// consumed; with it, reading starts at `from` and nothing is removed. When none is ready and
+/// the job still runs, waits up to `timeout` for some.
+pub fn receive(id: u64, keep: bool, from: u64, limit: Limit, timeout: Duration) -> Result<Batch> {
     let j = job(id)?;
     let deadline = Instant::now() + timeout;
-    let max_bytes = 8 << 20;
     let mut store = j.output();
     loop {
-        let (recs, next) = if keep {
-            store.peek(from, max_records.max(1), max_bytes)?
+        let start = if keep {
+            from.max(store.head())
         } else {
-            let r = store.take(max_records.max(1), max_bytes)?;
-            let head = store.head();
-            (r, head)
+            store.head()
         };
+        // Look first, then consume exactly what fits: a record too big for the limit stays.
+        let (mut recs, _) = store.peek(start, limit.max_records.max(1), limit.max_bytes.max(1))?;
+        let mut used = 0usize;
+        let mut fit = 0;
+        for r in &recs {
+            let cost = limit.per_record + r.data.len();
+            if used + cost > limit.max_bytes {
+                break;
+            }
+            used += cost;
+            fit += 1;
+        }
+        let too_big = (fit == 0)
+            .then(|| recs.first().map(|r| limit.per_record + r.data.len()))
+            .flatten();
+        recs.truncate(fit);
+        if !keep && fit > 0 {
+            store.take(fit, usize::MAX)?;
+        }
+        let next = start + fit as u64;
         let finished = j.output_done();
         let left = deadline.saturating_duration_since(Instant::now());
-        if !recs.is_empty() || finished || left.is_zero() {
+        if !recs.is_empty() || too_big.is_some() || finished || left.is_zero() {
             let done = finished && next >= store.tail();
-            let records = recs
-                .into_iter()
-                .map(|r| OutRecord {
-                    s: r.stream,
-                    d: String::from_utf8_lossy(&r.data).into_owned(),
-                    c: r.cont,
-                })
-                .collect();
             return Ok(Batch {
-                records,
+                records: recs,
                 next,
                 done,
+                too_big,
             });
         }
         store = j
