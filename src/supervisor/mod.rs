@@ -9,10 +9,11 @@
 pub mod child;
 pub mod proctree;
 pub mod signal;
+pub mod tree;
 
 use crate::engine::lines::LineReader;
 use crate::protocol::{event_line, Command, Event, Launch};
-use crate::supervisor::child::{close_inherited_fds, reset_signals, spawn_job};
+use crate::supervisor::child::{close_inherited_fds, reset_signals, spawn_job, JobIo};
 use crossbeam_channel::{after, never, select, unbounded, Receiver, Sender};
 use std::io::Write;
 use std::os::fd::FromRawFd;
@@ -55,7 +56,7 @@ pub fn run() -> i32 {
             return 2;
         }
     };
-    let mut child = match spawn_job(&launch) {
+    let mut child = match spawn_job(&launch, launch.cookie.as_deref(), JobIo::inherit()) {
         Ok(c) => c,
         Err(e) => {
             send(
@@ -90,10 +91,7 @@ fn supervise(ctl: &UnixStream, main_pid: i32, grace_ms: u64, rx: Receiver<Msg>) 
     let mut deadline: Option<Instant> = None;
     let mut main_done = false;
     let term = |deadline: &mut Option<Instant>, grace: u64, main_done: bool| {
-        if !main_done {
-            signal::signal_group(main_pid, libc::SIGTERM);
-        }
-        signal::signal_descendants(me, libc::SIGTERM);
+        tree::terminate(&tree::Subtree::new(me), (!main_done).then_some(main_pid));
         if deadline.is_none() {
             *deadline = Some(Instant::now() + Duration::from_millis(grace));
         }
@@ -125,7 +123,7 @@ fn supervise(ctl: &UnixStream, main_pid: i32, grace_ms: u64, rx: Receiver<Msg>) 
                     },
                 );
                 // Whatever the job left running in the background ends with it.
-                if !crate::supervisor::proctree::descendants(me).is_empty() {
+                if proctree::has_children() {
                     term(&mut deadline, grace_ms, true);
                 }
             }
@@ -138,10 +136,8 @@ fn supervise(ctl: &UnixStream, main_pid: i32, grace_ms: u64, rx: Receiver<Msg>) 
 }
 
 fn kill_all(main_pid: i32, me: i32, main_done: bool) {
-    if !main_done {
-        signal::signal_group(main_pid, libc::SIGKILL);
-    }
-    signal::kill_descendants(me);
+    let group = (!main_done).then_some(main_pid);
+    tree::freeze_and_kill(&tree::Subtree::new(me), group, tree::KILL_LIMIT);
 }
 
 fn spawn_reaper(main_pid: i32, tx: Sender<Msg>) {
