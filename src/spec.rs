@@ -1,7 +1,8 @@
-//! The JSON a caller passes to start a job.
+//! The start spec: the JSON a caller passes to start a job, and (the same struct, completed by the
+//! engine) what the `Launch` frame carries to the job's supervisor.
 
 use crate::engine::error::{EngineError, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub const DEFAULT_GRACE_MS: u64 = 5_000;
@@ -9,8 +10,8 @@ pub const DEFAULT_OUTPUT_WINDOW: usize = 1 << 20;
 /// Longest grace period a start or a stop accepts.
 pub const MAX_GRACE_MS: u64 = 24 * 3600 * 1000;
 
-/// What `rjob_start` accepts.
-#[derive(Deserialize, Debug, Default)]
+/// What `rjob_start` accepts, and what the supervisor is launched with.
+#[derive(Serialize, Deserialize, Debug, Default, Clone)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StartSpec {
     /// Executable (absolute or relative path) and its arguments, passed as they are: no shell.
@@ -37,6 +38,13 @@ pub struct StartSpec {
     /// Where that spool file goes; defaults to `engine::spool_dir()`.
     #[serde(default)]
     pub spool_dir: Option<String>,
+    /// Give the job fd 3, a pipe whose lines come back as the records stream (2).
+    #[serde(default)]
+    pub records: bool,
+    /// Set by the engine, never by a caller: the supervisor puts it in the job's environment as
+    /// `RJOB_JOB_COOKIE`, so the job's processes can be found even without the supervisor.
+    #[serde(default)]
+    pub cookie: Option<String>,
 }
 
 impl StartSpec {
@@ -72,6 +80,9 @@ impl StartSpec {
         }
         if self.grace_ms.unwrap_or(0) > MAX_GRACE_MS {
             return bad("the grace period is longer than a day");
+        }
+        if self.cookie.is_some() {
+            return bad("cookie is set by the engine, not by the caller");
         }
         Ok(())
     }

@@ -1,8 +1,8 @@
 //! One job: what it runs, where it stands, and its output.
 
+use crate::engine::flow::Control;
 use crate::engine::output::OutputStore;
 use serde::{Deserialize, Serialize};
-use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -60,7 +60,7 @@ pub struct Job {
     output_done: Mutex<bool>,
     /// Engine end of the supervisor's socket, for stop commands; dropped when the job ends. Set
     /// before the job enters the table, so a stop that finds the job always finds its socket.
-    pub control: Mutex<Option<Arc<UnixStream>>>,
+    pub control: Mutex<Option<Arc<Control>>>,
     /// The change-feed sequence number of the job's last state change (`table::changes`).
     change_seq: AtomicU64,
 }
@@ -95,12 +95,7 @@ pub struct JobMeta {
 }
 
 impl Job {
-    pub fn new(
-        id: u64,
-        meta: JobMeta,
-        output: OutputStore,
-        control: Option<Arc<UnixStream>>,
-    ) -> Job {
+    pub fn new(id: u64, meta: JobMeta, output: OutputStore, control: Option<Arc<Control>>) -> Job {
         Job {
             id,
             instance_id: meta.instance_id,
@@ -154,10 +149,7 @@ impl Job {
     pub fn info(&self) -> JobInfo {
         let (has_more_data, spool_note) = {
             let out = self.output();
-            let note = out.spool_error().map(|e| {
-                format!("output could not be spooled to disk ({e}); it is kept in memory")
-            });
-            (out.has_data(), note)
+            (out.has_data(), out.note())
         };
         let st = self.status();
         JobInfo {

@@ -93,39 +93,6 @@ mod tests {
         );
     }
 
-    /// A reader that fails with EINTR before every chunk, as reads inside pwsh can.
-    struct Interrupting<'a> {
-        data: &'a [u8],
-        flip: bool,
-    }
-
-    impl std::io::Read for Interrupting<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            self.flip = !self.flip;
-            if self.flip {
-                return Err(std::io::Error::from(std::io::ErrorKind::Interrupted));
-            }
-            let n = buf.len().min(self.data.len()).min(3);
-            buf[..n].copy_from_slice(&self.data[..n]);
-            self.data = &self.data[n..];
-            Ok(n)
-        }
-    }
-
-    #[test]
-    fn line_reader_retries_interrupted_reads() {
-        let mut r = LineReader::new(
-            Interrupting {
-                data: b"first line\nsecond\n",
-                flip: false,
-            },
-            100,
-        );
-        assert_eq!(r.next_line().as_deref(), Some(&b"first line"[..]));
-        assert_eq!(r.next_line().as_deref(), Some(&b"second"[..]));
-        assert_eq!(r.next_line(), None);
-    }
-
     #[test]
     fn long_lines_are_cut_and_marked() {
         let v = split(3, &[b"abcdefg\nxyz\n"]);
@@ -138,50 +105,5 @@ mod tests {
                 ("xyz".into(), false)
             ]
         );
-    }
-}
-
-/// Reads whole lines from a blocking reader, keeping bytes that arrived after a line.
-pub struct LineReader<R> {
-    inner: R,
-    splitter: LineSplitter,
-    pending: std::collections::VecDeque<Vec<u8>>,
-}
-
-impl<R: std::io::Read> LineReader<R> {
-    pub fn new(inner: R, max: usize) -> LineReader<R> {
-        LineReader {
-            inner,
-            splitter: LineSplitter::new(max),
-            pending: Default::default(),
-        }
-    }
-
-    /// The next line, or None at EOF or on an error.
-    pub fn next_line(&mut self) -> Option<Vec<u8>> {
-        let mut buf = [0u8; 4096];
-        while self.pending.is_empty() {
-            let n = match self.inner.read(&mut buf) {
-                Ok(0) => return None,
-                Ok(n) => n,
-                // The .NET runtime signals threads (GC suspension, for one): a read it interrupts
-                // is retried, not taken for the end of the stream.
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => return None,
-            };
-            let pending = &mut self.pending;
-            self.splitter
-                .feed(&buf[..n], &mut |p| pending.push_back(p.data));
-        }
-        self.pending.pop_front()
-    }
-
-    /// Gives back the reader, the splitter and lines already split but not yet returned.
-    pub fn into_parts(self) -> (R, LineSplitter, Vec<Vec<u8>>) {
-        (
-            self.inner,
-            self.splitter,
-            self.pending.into_iter().collect(),
-        )
     }
 }

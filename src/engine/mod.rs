@@ -2,6 +2,7 @@
 //! calls, and what the engine tests drive.
 
 pub mod error;
+pub mod flow;
 pub mod ids;
 pub mod job;
 pub mod lines;
@@ -14,25 +15,21 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::job::{Job, JobInfo, JobMeta, JobState, StopMode};
 use crate::engine::output::{OutputStore, Record};
 pub use crate::engine::table::{Change, Filter};
-use crate::protocol::{Command, Launch};
+use crate::protocol::Frame;
 use crate::spec::{StartSpec, DEFAULT_GRACE_MS, DEFAULT_OUTPUT_WINDOW, MAX_GRACE_MS};
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Starts a job and returns its id once its process runs.
-pub fn start(spec: StartSpec) -> Result<u64> {
+pub fn start(mut spec: StartSpec) -> Result<u64> {
     spec.validate()?;
     let grace_ms = spec.grace_ms.unwrap_or(DEFAULT_GRACE_MS);
-    let launch = Launch {
-        argv: spec.argv.clone(),
-        cwd: spec.cwd,
-        env: spec.env,
-        stdin: spec.stdin,
-        grace_ms,
-    };
-    let launched = spawn::launch(&launch)?;
+    // The supervisor gets the same spec, completed: the grace period settled, and the cookie
+    // that marks every process of the job.
+    spec.grace_ms = Some(grace_ms);
+    spec.cookie = Some(crate::engine::ids::new_instance_id());
+    let launched = spawn::launch(&spec)?;
     let meta = JobMeta {
         instance_id: crate::engine::ids::new_instance_id(),
         name: spec.name.unwrap_or_default(),
@@ -123,14 +120,16 @@ pub fn stop(ids: &[u64], force: bool, grace_ms: Option<u64>) -> Result<()> {
             continue;
         }
         let cmd = if force {
-            Command::Kill
+            Frame::Kill
         } else {
-            Command::Term(grace_ms.unwrap_or(j.grace_ms))
+            Frame::Term {
+                grace_ms: grace_ms.unwrap_or(j.grace_ms),
+            }
         };
         let control = crate::engine::job::lock(&j.control).clone();
         if let Some(c) = control {
             // A failed write means the supervisor is already gone; the monitor settles the end.
-            let _ = (&*c).write_all(cmd.to_line().as_bytes());
+            let _ = c.send(&cmd);
         }
     }
     Ok(())
@@ -191,31 +190,14 @@ pub fn receive(id: u64, keep: bool, from: u64, limit: Limit, timeout: Duration) 
     let deadline = Instant::now() + timeout;
     let mut store = j.output();
     loop {
-        let start = if keep {
-            from.max(store.head())
+        // Whole records that fit; a record too big for the limit stays where it is.
+        let (n, b, per) = (limit.max_records.max(1), limit.max_bytes, limit.per_record);
+        let t = if keep {
+            store.peek(from, n, b, per)?
         } else {
-            store.head()
+            store.take(n, b, per)?
         };
-        // Look first, then consume exactly what fits: a record too big for the limit stays.
-        let (mut recs, _) = store.peek(start, limit.max_records.max(1), limit.max_bytes.max(1))?;
-        let mut used = 0usize;
-        let mut fit = 0;
-        for r in &recs {
-            let cost = limit.per_record + r.data.len();
-            if used + cost > limit.max_bytes {
-                break;
-            }
-            used += cost;
-            fit += 1;
-        }
-        let too_big = (fit == 0)
-            .then(|| recs.first().map(|r| limit.per_record + r.data.len()))
-            .flatten();
-        recs.truncate(fit);
-        if !keep && fit > 0 {
-            store.take(fit, usize::MAX)?;
-        }
-        let next = start + fit as u64;
+        let (recs, next, too_big) = (t.records, t.next, t.too_big);
         let finished = j.output_done();
         let left = deadline.saturating_duration_since(Instant::now());
         if !recs.is_empty() || too_big.is_some() || finished || left.is_zero() {
