@@ -5,14 +5,15 @@ $bin = Join-Path $PSScriptRoot 'bin'
 if (-not $IsLinux) {
     throw [System.PlatformNotSupportedException]::new('RJob runs on Linux: its engine stops job process trees with Linux process APIs.')
 }
-foreach ($file in 'librjob.so', 'rjob-supervisor', 'RJob.dll') {
+# The native files sit in a folder per runtime identifier, where RJob.Interop.Native loads them.
+foreach ($file in 'linux-x64/librjob.so', 'linux-x64/rjob-supervisor', 'RJob.dll') {
     if (-not (Test-Path -LiteralPath (Join-Path $bin $file))) {
         throw [System.IO.FileNotFoundException]::new("RJob is not built: $bin/$file is missing. Run ./scripts/build from the repository root.", $file)
     }
 }
 # An assembly cannot be unloaded, so Import-Module -Force reuses the one already loaded.
 # Assembly.LoadFrom costs a few milliseconds; Add-Type -LiteralPath costs about 40.
-if (-not ('RJob.Engine' -as [type])) {
+if (-not ('RJob.Interop.Engine' -as [type])) {
     $null = [System.Reflection.Assembly]::LoadFrom((Join-Path $bin 'RJob.dll'))
 }
 
@@ -28,7 +29,7 @@ $script:PwshCommand = Get-RJobPwshCommand
 # Tab completion of the ids and names of this session's jobs.
 $completeJob = {
     param($commandName, $parameterName, $wordToComplete)
-    foreach ($j in [RJob.Engine]::List($null, $null, $null, $null)) {
+    foreach ($j in [RJob.Interop.Engine]::List($null, $null)) {
         $value = if ($parameterName -eq 'Id') { [string]$j.Id } else { $j.Name }
         if ($value -and $value -like "$wordToComplete*") {
             $text = if ($value -match '[\s''"`$]') { "'" + ($value -replace "'", "''") + "'" } else { $value }

@@ -36,7 +36,7 @@ function ConvertFrom-RJobException {
     param([Parameter(Mandatory)] [System.Exception] $Exception, $TargetObject)
     $e = $Exception
     while ($e -is [System.Management.Automation.MethodInvocationException] -and $e.InnerException) { $e = $e.InnerException }
-    if ($e -isnot [RJob.RJobException]) {
+    if ($e -isnot [RJob.Interop.RJobException]) {
         return [System.Management.Automation.ErrorRecord]::new($e, 'RJobError', 'NotSpecified', $TargetObject)
     }
     $category = switch ($e.Status) {

@@ -3,9 +3,11 @@
 # non-terminating "not found" error written by the calling cmdlet, as Stop-Job does; a wildcard
 # that matches nothing is silent.
 
+# Names match as PowerShell wildcards (WildcardPattern, in RJobJob.Select); the engine filters
+# only by id and state.
 function Get-RJobObject {
-    param([uint64[]] $Ids, [string[]] $Names, [string[]] $States, [string[]] $InstanceIds)
-    [RJob.RJobJob]::Wrap([RJob.Engine]::List($Ids, $Names, $States, $InstanceIds))
+    param([uint64[]] $Ids, [string[]] $Names, [System.Management.Automation.JobState[]] $States, [guid[]] $InstanceIds)
+    [RJob.RJobJob]::Select($Ids, $Names, $States, $InstanceIds)
 }
 
 function Resolve-RJob {

@@ -9,7 +9,7 @@ function Wait-RJobEngine {
         if ($deadline) {
             $slice = [long][Math]::Max(0, [Math]::Min(250, [Math]::Ceiling(($deadline - [datetime]::UtcNow).TotalMilliseconds)))
         }
-        if ([RJob.Engine]::Wait($Ids, [bool]$Any, $slice)) { return $true }
+        if ([RJob.Interop.Engine]::Wait($Ids, [bool]$Any, $slice)) { return $true }
     } while (-not $deadline -or [datetime]::UtcNow -lt $deadline)
     $false
 }

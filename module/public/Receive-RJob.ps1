@@ -97,7 +97,7 @@ function Receive-RJob {
                     }
                     if (-not $Wait -and $items.Count -eq 0) { break }
                 }
-                if ($AutoRemoveJob) { [RJob.Engine]::Remove([uint64]$j.Id) }
+                if ($AutoRemoveJob) { [RJob.Interop.Engine]::Remove([uint64]$j.Id) }
             }
             catch [System.Management.Automation.PipelineStoppedException] {
                 throw

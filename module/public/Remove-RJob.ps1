@@ -78,10 +78,10 @@ function Remove-RJob {
             if (-not $PSCmdlet.ShouldProcess("Id: $($j.Id), Name: $($j.Name), Command: $($j.Command)", 'Remove')) { continue }
             try {
                 if (-not $j.IsFinished) {
-                    [RJob.Engine]::Stop([uint64[]]@($j.Id), $true, -1)
+                    [RJob.Interop.Engine]::Stop([uint64[]]@($j.Id), $true, -1)
                     $null = Wait-RJobEngine -Ids ([uint64[]]@($j.Id))
                 }
-                [RJob.Engine]::Remove([uint64]$j.Id)
+                [RJob.Interop.Engine]::Remove([uint64]$j.Id)
             }
             catch {
                 $PSCmdlet.WriteError((ConvertFrom-RJobException $_.Exception -TargetObject $j))

@@ -83,8 +83,8 @@ function Start-RJob {
         [ValidateNotNullOrEmpty()]
         [string] $WorkingDirectory,
 
-        [ValidateRange(0, 86400)]
-        [double] $GraceSeconds = 5
+        [ValidateRange('NonNegative')] # the default and the upper limit are the engine's
+        [double] $GraceSeconds
     )
 
     $cwd = if ($PSBoundParameters.ContainsKey('WorkingDirectory')) {
@@ -121,12 +121,11 @@ function Start-RJob {
         $command = $ScriptBlock.ToString().Trim()
     }
 
+    $grace = if ($PSBoundParameters.ContainsKey('GraceSeconds')) { $GraceSeconds } else { $null }
     try {
-        $id = [RJob.Engine]::Start($argv, $Name, $command, $kind, $cwd, [Environment]::GetEnvironmentVariables(), $stdin, $GraceSeconds)
+        [RJob.RJobJob]::Start($argv, $Name, $command, $kind, $cwd, [Environment]::GetEnvironmentVariables(), $stdin, $grace)
     }
     catch {
         $PSCmdlet.WriteError((ConvertFrom-RJobException $_.Exception -TargetObject $command))
-        return
     }
-    [RJob.RJobJob]::new([RJob.Engine]::Get($id))
 }

@@ -82,7 +82,7 @@ function Stop-RJob {
 
         [switch] $Force,
 
-        [ValidateRange(0, 86400)]
+        [ValidateRange('NonNegative')] # the engine refuses a grace period longer than it allows
         [double] $GraceSeconds = -1,
 
         [switch] $PassThru
@@ -107,7 +107,8 @@ function Stop-RJob {
         if ($toStop.Count -gt 0) {
             [uint64[]] $ids = $toStop.Id
             try {
-                [RJob.Engine]::Stop($ids, [bool]$Force, $GraceSeconds)
+                $graceMs = if ($GraceSeconds -ge 0) { [long][Math]::Round($GraceSeconds * 1000) } else { -1 }
+                [RJob.Interop.Engine]::Stop($ids, [bool]$Force, $graceMs)
                 $null = Wait-RJobEngine -Ids $ids
             }
             catch {

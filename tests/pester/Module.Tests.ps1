@@ -51,7 +51,7 @@ Describe 'RJob module' {
     }
 
     It 'loads the native library from the module folder' {
-        [RJob.Engine]::LibraryPath | Should -Be (Join-Path $RepoRoot 'module/bin/librjob.so')
-        [RJob.Engine]::Version | Should -Match '^\d+\.\d+\.\d+'
+        [RJob.Interop.Engine]::LibraryPath | Should -Be (Join-Path $RepoRoot 'module/bin/linux-x64/librjob.so')
+        [RJob.Interop.Engine]::Version | Should -Match '^\d+\.\d+\.\d+'
     }
 }

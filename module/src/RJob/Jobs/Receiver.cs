@@ -1,13 +1,16 @@
 // Reads a job's output from the engine and turns it back into PowerShell stream items.
 //
-// A native job's stdout lines are strings and its stderr lines errors. A script job's child pwsh
-// writes one line per record, "<tag><base64 CLIXML>", tags O E W V D I (see private/JobHost.ps1),
-// so objects come back deserialized as Receive-Job gives them.
+// Output arrives as raw bytes; the pieces of a long line are joined as bytes and each line is
+// decoded once, as UTF-8. A native job's stdout lines are strings and its stderr lines errors. A
+// script job's child pwsh writes one line per record, "<tag><base64 CLIXML>", tags O E W V D I
+// (see private/JobHost.ps1), on stdout or on the records pipe (stream 2), so objects come back
+// deserialized as Receive-Job gives them.
 using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Text;
+using RJob.Interop;
 
 namespace RJob
 {
@@ -25,41 +28,47 @@ namespace RJob
         private readonly RJobJob _job;
         private readonly bool _keep;
         private ulong _from;
-        private readonly StringBuilder?[] _partial = new StringBuilder?[2];
+        // A consuming read continues where the last one stopped, even mid-line: the pieces live on
+        // the job. A Keep read starts over, so it keeps its own.
+        private readonly LineJoiner _joiner;
 
-        public Receiver(RJobJob job, bool keep) { _job = job; _keep = keep; }
+        public Receiver(RJobJob job, bool keep)
+        {
+            _job = job;
+            _keep = keep;
+            _joiner = keep ? new LineJoiner() : job.Pending;
+        }
 
         /// <summary>True once the job has ended and every record has been read.</summary>
         public bool Done { get; private set; }
 
-        /// <summary>The next items; waits up to timeoutMs for some while the job runs.</summary>
-        public List<ReceivedItem> Next(long timeoutMs, uint maxRecords = 2000)
+        /// <summary>The next items; waits up to timeoutMs for some while the job runs. maxBytes
+        /// bounds one read from the engine (a longer line still comes whole).</summary>
+        public List<ReceivedItem> Next(long timeoutMs, int maxBytes = 1 << 20)
         {
             var items = new List<ReceivedItem>();
-            if (Done) return items;
-            var batch = Engine.Receive(_job.EngineId, _keep, _from, maxRecords, timeoutMs);
-            _from = batch.Next;
-            Done = batch.Done;
-            foreach (var r in batch.Records)
+            while (!Done)
             {
-                int s = r.Stream == 1 ? 1 : 0;
-                if (r.Continued)
+                var batch = Engine.Receive(_job.EngineId, _keep, _from, timeoutMs, maxBytes);
+                _from = batch.Next;
+                Done = batch.Done;
+                foreach (var r in batch.Records)
                 {
-                    (_partial[s] ??= new StringBuilder()).Append(r.Data);
-                    continue;
+                    if (_joiner.Add(r) is byte[] line) items.Add(Decode(r.Stream, Encoding.UTF8.GetString(line)));
                 }
-                string line = r.Data;
-                if (_partial[s] is StringBuilder sb) { line = sb.Append(line).ToString(); _partial[s] = null; }
-                items.Add(Decode(s, line));
+                // Only pieces of a long line so far: take the rest that is ready now.
+                if (items.Count > 0 || batch.Records.Count == 0) break;
+                timeoutMs = 0;
             }
             return items;
         }
 
         private ReceivedItem Decode(int stream, string line)
         {
-            if (_job.Kind != "Script" || stream == 1 || line.Length == 0)
+            bool record = stream == 2 || (stream == 0 && _job.Kind == "Script");
+            if (!record || line.Length == 0)
             {
-                return stream == 0
+                return stream != 1
                     ? new ReceivedItem(RJobStream.Output, line)
                     : new ReceivedItem(RJobStream.Error, NativeError(line));
             }
