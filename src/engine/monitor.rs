@@ -95,7 +95,7 @@ impl Follow {
             let retry = self.job.output().retry_in();
             let timeout = match (retry, waker) {
                 (Some(r), _) => r.as_millis().max(1) as i32,
-                (None, None) if self.job.output().is_paused() => {
+                (None, None) if self.job.output().is_holding_back() => {
                     POLL_WITHOUT_WAKER.as_millis() as i32
                 }
                 _ => -1,

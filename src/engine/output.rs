@@ -267,15 +267,21 @@ impl OutputStore {
         self.memory_used() >= self.window + self.overflow
     }
 
-    /// Credit is being held back, so the job will block once it has used what it holds.
-    pub fn is_paused(&self) -> bool {
+    /// Credit is being held back: the supervisor sends only what credit it still holds.
+    pub fn is_holding_back(&self) -> bool {
         !self.ended && self.uncredited > 0 && self.is_full()
+    }
+
+    /// Held back for a whole window: the supervisor has no credit left and has stopped reading
+    /// the job's pipes, so the job blocks once they are full.
+    pub fn is_paused(&self) -> bool {
+        self.is_holding_back() && self.uncredited >= INITIAL_WINDOW
     }
 
     /// How long until a failed spool may be tried again, while output is paused.
     pub fn retry_in(&self) -> Option<Duration> {
         match self.retry_at {
-            Some(t) if self.is_paused() => Some(t.saturating_duration_since(Instant::now())),
+            Some(t) if self.is_holding_back() => Some(t.saturating_duration_since(Instant::now())),
             _ => None,
         }
     }
@@ -416,7 +422,7 @@ impl OutputStore {
         };
         let mut out = Vec::new();
         let mut freed_disk = false;
-        let was_paused = self.is_paused();
+        let was_holding = self.is_holding_back();
         while b.open() {
             if let Some(r) = self.mem.front() {
                 if !b.admit(r.data.len()) {
@@ -457,7 +463,7 @@ impl OutputStore {
             }
             break;
         }
-        if (was_paused && !out.is_empty()) || (freed_disk && self.pending_bytes > 0) {
+        if (was_holding && !out.is_empty()) || (freed_disk && self.pending_bytes > 0) {
             self.room_made(freed_disk);
         }
         Ok(Taken {
