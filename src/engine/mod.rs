@@ -7,6 +7,7 @@ pub mod ids;
 pub mod job;
 pub mod lines;
 pub mod monitor;
+pub mod orphans;
 pub mod output;
 pub mod spawn;
 pub mod table;
@@ -45,6 +46,7 @@ pub fn start(mut spec: StartSpec) -> Result<u64> {
     let control = Some(launched.control.clone());
     let job = table::insert(|id| Job::new(id, meta, store, control));
     let id = job.id;
+    orphans::watch(id, launched.supervisor.id() as i32, spec.cookie);
     if let Err(e) = monitor::spawn(job.clone(), launched) {
         // Without a monitor nobody would ever see this job end: stop it and say why. Dropping the
         // launch closed the socket, so its supervisor kills the tree by itself.
@@ -127,6 +129,7 @@ pub fn stop(ids: &[u64], force: bool, grace_ms: Option<u64>) -> Result<()> {
             }
         };
         let control = crate::engine::job::lock(&j.control).clone();
+        orphans::before_stop(j.id, force);
         if let Some(c) = control {
             // A failed write means the supervisor is already gone; the monitor settles the end.
             let _ = c.send(&cmd);

@@ -59,6 +59,12 @@ fn run(job: Arc<Job>, l: Launched) {
         done: false,
     };
     let failure = f.follow(waker.as_deref()).err();
+    // The socket ended without Done: the supervisor died. Its tree lives on without it; stop it
+    // now, by its cookie, so that nothing outlives the job or pwsh.
+    let lost = (failure.is_none() && !f.done).then(|| {
+        let how = supervisor.wait().ok();
+        crate::engine::orphans::supervisor_lost(job.id, supervisor.id() as i32, how)
+    });
     // A last line without a newline is still a line.
     {
         let mut store = job.output();
@@ -74,13 +80,18 @@ fn run(job: Arc<Job>, l: Launched) {
         store.close();
     }
     let failure = failure.or_else(|| {
-        (!f.exited).then(|| "the job's supervisor ended without reporting an exit status".into())
+        (!f.exited).then(|| {
+            lost.unwrap_or_else(|| {
+                "the job's supervisor ended without reporting an exit status".into()
+            })
+        })
     });
     // The end state comes from the supervisor's report, not from reaping: where the runtime reaps
     // every child (pwsh as PID 1, or started with SIGCHLD ignored) waitpid answers ECHILD.
     job.finish(failure);
     // Our own child, by pid: never waitpid(-1), which would take .NET's children from it.
     let _ = supervisor.wait();
+    crate::engine::orphans::forget(job.id);
 }
 
 impl Follow {

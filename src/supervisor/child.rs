@@ -61,7 +61,7 @@ pub fn spawn_job(l: &Launch, cookie: Option<&str>, jio: JobIo) -> io::Result<Chi
     let records = jio.records.map(claim_fd3).transpose()?;
     let records_fd = records.as_ref().map(|f| f.as_raw_fd());
     // SAFETY: the hook runs between fork and exec and makes only async-signal-safe system calls
-    // (setsid, fcntl, dup2, close_range, sigprocmask, sigaction); it allocates nothing.
+    // (setsid, fcntl, dup2, close_range, rt_sigprocmask, rt_sigaction); it allocates nothing.
     unsafe { cmd.pre_exec(move || in_child(records_fd)) };
     let child = cmd.spawn().map_err(|e| {
         let what = match e.kind() {
@@ -135,17 +135,41 @@ fn in_child(records: Option<i32>) -> io::Result<()> {
 /// Empty signal mask, and the default action for every signal. SIGPIPE keeps its state only when
 /// `pipe` is false. Async-signal-safe.
 fn default_signals(pipe: bool) {
-    // SAFETY: sigprocmask and sigaction with a zeroed, valid sigaction; errors (SIGKILL, SIGSTOP,
-    // the C library's reserved real-time signals) leave that signal as it was.
+    // The kernel's own sigaction layout: the C library's wrapper refuses signals 32 and 33, which
+    // it reserves, yet an ignored 32 or 33 is inherited through exec like any other.
+    #[repr(C)]
+    struct KernelSigaction {
+        handler: usize,
+        flags: u64,
+        restorer: usize,
+        mask: u64,
+    }
+    let dfl = KernelSigaction {
+        handler: libc::SIG_DFL,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    let empty: u64 = 0;
+    // SAFETY: rt_sigprocmask and rt_sigaction with pointers to valid kernel-layout structs of the
+    // size passed; failures (SIGKILL, SIGSTOP) leave that signal as it was.
     unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-        let mut act: libc::sigaction = std::mem::zeroed();
-        act.sa_sigaction = libc::SIG_DFL;
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK,
+            &empty as *const u64,
+            std::ptr::null_mut::<u64>(),
+            8usize,
+        );
         for sig in 1..=64 {
             if sig != libc::SIGPIPE || pipe {
-                libc::sigaction(sig, &act, std::ptr::null_mut());
+                libc::syscall(
+                    libc::SYS_rt_sigaction,
+                    sig,
+                    &dfl as *const KernelSigaction,
+                    std::ptr::null_mut::<KernelSigaction>(),
+                    8usize,
+                );
             }
         }
     }

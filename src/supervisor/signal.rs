@@ -1,5 +1,6 @@
 //! Signalling single processes and process groups without hitting a recycled pid.
 
+use crate::supervisor::proctree;
 use std::io;
 
 /// Sends `sig` to `pid` if `still_ours(pid)` holds once a pidfd pins the process. A pid that died
@@ -32,6 +33,36 @@ pub fn signal_verified(pid: i32, sig: i32, still_ours: &dyn Fn(i32) -> bool) -> 
     }
 }
 
+/// Sends `sig` to the process group of `pid`, checked as [`signal_verified`] checks: the kernel
+/// signals a group at once, forks in flight included, where one-by-one signals chase it. Refused
+/// when that group is the caller's own. Linux 6.9 signals the group through the pidfd; older
+/// kernels get kill(-pgid) with the group the pinned process was just seen in.
+pub fn signal_group_of(pid: i32, sig: i32, still_ours: &dyn Fn(i32) -> bool) -> io::Result<bool> {
+    const PIDFD_SIGNAL_PROCESS_GROUP: u32 = 1 << 2;
+    let fd = match pidfd_open(pid) {
+        Ok(fd) => fd,
+        Err(e) if e.raw_os_error() == Some(libc::ESRCH) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    // SAFETY: getpgrp has no preconditions.
+    let own = unsafe { libc::getpgrp() };
+    let r = match proctree::read_stat(pid) {
+        Some(st) if st.pgid > 1 && st.pgid != own && still_ours(pid) => {
+            match pidfd_send(fd, sig, PIDFD_SIGNAL_PROCESS_GROUP) {
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                    // SAFETY: kill has no memory preconditions; pgid > 1.
+                    check(unsafe { libc::kill(-st.pgid, sig) })
+                }
+                r => r,
+            }
+        }
+        _ => Ok(false),
+    };
+    // SAFETY: fd came from pidfd_open and is closed once.
+    unsafe { libc::close(fd) };
+    r
+}
+
 /// Signals a process group; a group that no longer exists is not an error.
 pub fn signal_group(pgid: i32, sig: i32) {
     if pgid > 1 {
@@ -51,6 +82,10 @@ fn pidfd_open(pid: i32) -> io::Result<i32> {
 }
 
 fn pidfd_send_signal(fd: i32, sig: i32) -> io::Result<bool> {
+    pidfd_send(fd, sig, 0)
+}
+
+fn pidfd_send(fd: i32, sig: i32, flags: u32) -> io::Result<bool> {
     // SAFETY: plain syscall; a NULL siginfo is allowed.
     let r = unsafe {
         libc::syscall(
@@ -58,7 +93,7 @@ fn pidfd_send_signal(fd: i32, sig: i32) -> io::Result<bool> {
             fd,
             sig,
             std::ptr::null::<u8>(),
-            0,
+            flags,
         )
     };
     check(r as i32)

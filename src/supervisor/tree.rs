@@ -4,11 +4,12 @@
 //!
 //! A tree that forks faster than it is killed (a pid-hopping loop, a fork bomb) cannot be chased
 //! with SIGKILL rounds: each scan names processes that have already been replaced. So it is
-//! frozen first: SIGSTOP to every member, scanning again until a scan finds every member stopped.
+//! frozen first: SIGSTOP to every member and its process group, scanning again until a scan finds
+//! every member stopped.
 //! A stopped process cannot fork, so that set is final; SIGKILL then ends it.
 
 use crate::supervisor::proctree::{self, is_live, is_stopped, ProcStat};
-use crate::supervisor::signal::{signal_group, signal_verified};
+use crate::supervisor::signal::{signal_group, signal_group_of, signal_verified};
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -33,6 +34,8 @@ pub struct Outcome {
     pub frozen: bool,
     /// Scans made while freezing.
     pub rounds: u32,
+    /// When the freeze ended.
+    pub frozen_after: Duration,
     /// Processes sent SIGKILL.
     pub killed: usize,
     /// Members still alive when the time ran out.
@@ -62,16 +65,19 @@ pub fn terminate(m: &dyn Members, group: Option<i32>) -> usize {
     n
 }
 
-/// Freezes the tree (SIGSTOP to `group` and to every member until a scan finds none running),
-/// then SIGKILLs every member until none is left or `limit` has passed.
+/// Freezes the tree (SIGSTOP to `group`, to each member's process group and to every member, until
+/// a scan finds none running), then SIGKILLs every member until none is left or `limit` has
+/// passed.
 pub fn freeze_and_kill(m: &dyn Members, group: Option<i32>, limit: Duration) -> Outcome {
     let start = Instant::now();
     let end = start + limit;
     let verify = |p: i32| m.verify(p);
     let mut out = Outcome::default();
+    // Members told to stop, and groups stopped as a whole: the kernel stops every process of a
+    // group at once, forks in flight included, so their members need no signal of their own.
     let mut asked = HashSet::new();
+    let mut groups: HashSet<i32> = group.into_iter().collect();
     loop {
-        // The group first: the kernel stops a whole group at once, forks in flight included.
         if let Some(g) = group {
             signal_group(g, libc::SIGSTOP);
         }
@@ -86,7 +92,14 @@ pub fn freeze_and_kill(m: &dyn Members, group: Option<i32>, limit: Duration) -> 
             if asked.insert(pid) {
                 fresh += 1;
             }
-            let _ = signal_verified(pid, libc::SIGSTOP, &verify);
+            if groups.contains(&st.pgid) {
+                return;
+            }
+            if matches!(signal_group_of(pid, libc::SIGSTOP, &verify), Ok(true)) {
+                groups.insert(st.pgid);
+            } else {
+                let _ = signal_verified(pid, libc::SIGSTOP, &verify);
+            }
         });
         out.rounds += 1;
         if running == 0 {
@@ -100,14 +113,21 @@ pub fn freeze_and_kill(m: &dyn Members, group: Option<i32>, limit: Duration) -> 
             std::thread::sleep(SETTLE);
         }
     }
+    out.frozen_after = start.elapsed();
     let mut killed = HashSet::new();
     loop {
         if let Some(g) = group {
             signal_group(g, libc::SIGKILL);
         }
         let mut live = 0;
-        m.scan(&mut |pid, _| {
+        let mut hit = HashSet::new();
+        m.scan(&mut |pid, st| {
             live += 1;
+            if !hit.contains(&st.pgid)
+                && matches!(signal_group_of(pid, libc::SIGKILL, &verify), Ok(true))
+            {
+                hit.insert(st.pgid);
+            }
             if matches!(signal_verified(pid, libc::SIGKILL, &verify), Ok(true)) {
                 killed.insert(pid);
             }
