@@ -47,14 +47,21 @@ fn stat_of(pid: i32) -> Option<(i32, char)> {
 }
 
 fn main_pid(id: u64) -> i32 {
-    engine::get(id).unwrap().pid.expect("a running job has a pid")
+    engine::get(id)
+        .unwrap()
+        .pid
+        .expect("a running job has a pid")
 }
 
 /// The job's supervisor: its main process's parent.
 fn supervisor_of(id: u64) -> i32 {
     let sup = stat_of(main_pid(id)).expect("main process alive").0;
     let comm = std::fs::read_to_string(format!("/proc/{sup}/comm")).unwrap_or_default();
-    assert_eq!(comm.trim(), "rjob-supervisor", "parent of the job's main process");
+    assert_eq!(
+        comm.trim(),
+        "rjob-supervisor",
+        "parent of the job's main process"
+    );
     sup
 }
 
@@ -190,7 +197,8 @@ fn a_stopped_job_runs_its_sigterm_handler_at_once() {
     assert!(took < Duration::from_secs(5), "took {took:?}");
     assert!(
         stdout_lines(id).contains(&"handled".to_string()),
-        "the SIGTERM handler did not run: {info:?} {:?}", all_output(id)
+        "the SIGTERM handler did not run: {info:?} {:?}",
+        all_output(id)
     );
 }
 
@@ -295,8 +303,14 @@ fn the_job_starts_with_a_clean_slate() {
     let info = wait_done(id, 10);
     assert_eq!(info.state, JobState::Completed);
     let out = stdout_lines(id);
-    assert!(out.contains(&"SigBlk:\t0000000000000000".to_string()), "{out:?}");
-    assert!(out.contains(&"SigIgn:\t0000000000000000".to_string()), "{out:?}");
+    assert!(
+        out.contains(&"SigBlk:\t0000000000000000".to_string()),
+        "{out:?}"
+    );
+    assert!(
+        out.contains(&"SigIgn:\t0000000000000000".to_string()),
+        "{out:?}"
+    );
     assert!(out.iter().any(|l| l.trim() == "0 1 2"), "{out:?}");
     let cookie = out.iter().find_map(|l| l.strip_prefix("cookie=")).unwrap();
     assert!(cookie.len() >= 16, "no job cookie: {out:?}");

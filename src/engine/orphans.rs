@@ -163,7 +163,11 @@ pub fn supervisor_lost(job_id: u64, pid: i32, how: Option<ExitStatus>) -> String
         kill_by_cookie(c);
     }
     let ours = s.is_some_and(|s| s.killed_by_us.load(Ordering::Acquire));
-    let what = match (ours, how.and_then(|h| h.signal()), how.and_then(|h| h.code())) {
+    let what = match (
+        ours,
+        how.and_then(|h| h.signal()),
+        how.and_then(|h| h.code()),
+    ) {
         (true, _, _) => format!(
             "did not end the job within {} s of a forced stop and was killed",
             KILL_ANSWER.as_secs()
@@ -217,7 +221,9 @@ fn watch_kills() {
         l = match l.iter().map(|(t, _)| *t).min() {
             Some(t) => {
                 let wait = t.saturating_duration_since(now);
-                cv.wait_timeout(l, wait).unwrap_or_else(|p| p.into_inner()).0
+                cv.wait_timeout(l, wait)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0
             }
             None => cv.wait(l).unwrap_or_else(|p| p.into_inner()),
         };
