@@ -8,7 +8,7 @@ use crate::engine::job::Job;
 use crate::engine::lines::{LineSplitter, Piece};
 use crate::engine::output::Record;
 use crate::engine::spawn::Launched;
-use crate::protocol::{Decoder, Exit, Frame, RECORDS};
+use crate::protocol::{Borrowed, Decoder, Exit, Frame, RECORDS};
 use std::io;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
@@ -165,13 +165,13 @@ impl Follow {
         while !self.done {
             let frame = self
                 .dec
-                .next_frame()
+                .next_borrowed()
                 .map_err(|e| format!("the job's supervisor sent garbage: {e}"))?;
             match frame {
                 None => break,
-                Some(Frame::Data { stream, bytes }) => {
+                Some(Borrowed::Data { stream, bytes }) => {
                     let st = store.get_or_insert_with(|| job.output());
-                    self.lines[stream as usize].feed(&bytes, &mut |p: Piece| {
+                    self.lines[stream as usize].feed(bytes, &mut |p: Piece| {
                         st.push(Record {
                             stream,
                             cont: p.cont,
@@ -180,9 +180,11 @@ impl Follow {
                     });
                     st.received(bytes.len() as u64);
                 }
-                Some(Frame::Exited(e)) => exit = Some(e),
-                Some(Frame::Done) => self.done = true,
-                Some(f) => return Err(format!("the job's supervisor sent {f:?} out of turn")),
+                Some(Borrowed::Frame(Frame::Exited(e))) => exit = Some(e),
+                Some(Borrowed::Frame(Frame::Done)) => self.done = true,
+                Some(Borrowed::Frame(f)) => {
+                    return Err(format!("the job's supervisor sent {f:?} out of turn"))
+                }
             }
         }
         if let Some(mut st) = store {

@@ -11,8 +11,10 @@ const READ_CHUNK: usize = 128 << 10;
 /// Collects bytes and hands out whole frames.
 #[derive(Default)]
 pub struct Decoder {
+    /// Always initialized up to its length; bytes `start..end` are received and not yet decoded.
     buf: Vec<u8>,
     start: usize,
+    end: usize,
 }
 
 impl Decoder {
@@ -22,29 +24,30 @@ impl Decoder {
 
     /// Adds bytes that arrived.
     pub fn push(&mut self, bytes: &[u8]) {
-        self.compact();
-        self.buf.extend_from_slice(bytes);
+        self.make_room(bytes.len());
+        self.buf[self.end..self.end + bytes.len()].copy_from_slice(bytes);
+        self.end += bytes.len();
     }
 
     /// Reads once from `r` into the buffer; `Ok(0)` at end of stream. EINTR is retried;
     /// `WouldBlock` is returned to the caller of a non-blocking stream.
     pub fn read_from<R: Read + ?Sized>(&mut self, r: &mut R) -> io::Result<usize> {
-        self.compact();
-        let len = self.buf.len();
-        self.buf.resize(len + READ_CHUNK, 0);
-        let res = loop {
-            match r.read(&mut self.buf[len..]) {
+        self.make_room(READ_CHUNK);
+        loop {
+            match r.read(&mut self.buf[self.end..]) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                other => break other,
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(n);
+                }
+                Err(e) => return Err(e),
             }
-        };
-        self.buf.truncate(len + *res.as_ref().unwrap_or(&0));
-        res
+        }
     }
 
     /// The next whole frame, if the buffer holds one.
     pub fn next_frame(&mut self) -> Result<Option<Frame>, ProtocolError> {
-        let avail = &self.buf[self.start..];
+        let avail = &self.buf[self.start..self.end];
         if avail.len() < 4 {
             return Ok(None);
         }
@@ -57,20 +60,61 @@ impl Decoder {
         Ok(Some(frame))
     }
 
-    /// True when no partial frame is buffered.
-    pub fn is_empty(&self) -> bool {
-        self.start == self.buf.len()
+    /// Like [`Decoder::next_frame`], but a `Data` frame's bytes are lent from the buffer rather
+    /// than copied (the engine's hot path).
+    pub fn next_borrowed(&mut self) -> Result<Option<Borrowed<'_>>, ProtocolError> {
+        let avail = &self.buf[self.start..self.end];
+        if avail.len() < HEADER_LEN + 1 || avail[4] != super::kind::DATA {
+            return Ok(self.next_frame()?.map(Borrowed::Frame));
+        }
+        let len = Frame::check_len(u32::from_le_bytes(avail[..4].try_into().expect("4")))?;
+        if avail.len() < 4 + len {
+            return Ok(None);
+        }
+        let at = self.start + HEADER_LEN;
+        let stream = self.buf[at];
+        if len < 2 || stream > super::RECORDS || len - 2 > super::MAX_DATA {
+            // Let the full decoder name the fault.
+            return Ok(self.next_frame()?.map(Borrowed::Frame));
+        }
+        self.start += 4 + len;
+        Ok(Some(Borrowed::Data {
+            stream,
+            bytes: &self.buf[at + 1..at - 1 + len],
+        }))
     }
 
-    fn compact(&mut self) {
-        if self.start == self.buf.len() {
-            self.buf.clear();
+    /// True when no partial frame is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// Makes `n` bytes of room after `end`: moves what is left to the front (it is less than a
+    /// frame), and grows the buffer only when that is not enough. Nothing is zeroed twice.
+    fn make_room(&mut self, n: usize) {
+        if self.start == self.end {
             self.start = 0;
-        } else if self.start > 0 && self.start >= self.buf.len() / 2 {
-            self.buf.drain(..self.start);
+            self.end = 0;
+        }
+        if self.buf.len() - self.end >= n {
+            return;
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
             self.start = 0;
         }
+        if self.buf.len() - self.end < n {
+            self.buf.resize(self.end + n, 0);
+        }
     }
+}
+
+/// A frame whose `Data` bytes are borrowed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Borrowed<'a> {
+    Data { stream: u8, bytes: &'a [u8] },
+    Frame(Frame),
 }
 
 /// Reads frames from a blocking stream.

@@ -14,7 +14,7 @@
 
 mod codec;
 
-pub use codec::{write_frame, Decoder, FrameReader};
+pub use codec::{write_frame, Borrowed, Decoder, FrameReader};
 
 use std::fmt;
 
@@ -157,13 +157,8 @@ impl Frame {
                 kind::SPAWN_ERROR
             }
             Frame::Data { stream, bytes } => {
-                if bytes.len() > MAX_DATA {
-                    out.truncate(start);
-                    return Err(ProtocolError::TooLarge("a data chunk", bytes.len()));
-                }
-                out.push(*stream);
-                out.extend_from_slice(bytes);
-                kind::DATA
+                out.truncate(start);
+                return encode_data(*stream, bytes, out);
             }
             Frame::Exited(e) => {
                 let (tag, v) = match e {
@@ -280,6 +275,18 @@ impl Frame {
             _ => return Err(ProtocolError::UnknownKind(k)),
         })
     }
+}
+
+/// Appends a `Data` frame straight from a borrowed chunk (the supervisor's hot path).
+pub fn encode_data(stream: u8, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), ProtocolError> {
+    if bytes.len() > MAX_DATA {
+        return Err(ProtocolError::TooLarge("a data chunk", bytes.len()));
+    }
+    out.extend_from_slice(&((bytes.len() + 2) as u32).to_le_bytes());
+    out.push(kind::DATA);
+    out.push(stream);
+    out.extend_from_slice(bytes);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -223,6 +223,43 @@ fn garbage_never_panics() {
                 _ => break,
             }
         }
+        let mut d = Decoder::new();
+        d.push(&bytes);
+        for _ in 0..100 {
+            match d.next_borrowed() {
+                Ok(Some(_)) => continue,
+                _ => break,
+            }
+        }
+    }
+}
+
+#[test]
+fn borrowed_reads_agree_with_owned_ones_on_good_and_bad_input() {
+    let frames = every_frame();
+    let bytes = all_bytes(&frames);
+    let mut d = Decoder::new();
+    let mut got = Vec::new();
+    for chunk in bytes.chunks(5) {
+        d.push(chunk);
+        while let Some(b) = d.next_borrowed().unwrap() {
+            got.push(match b {
+                Borrowed::Data { stream, bytes } => Frame::Data {
+                    stream,
+                    bytes: bytes.to_vec(),
+                },
+                Borrowed::Frame(f) => f,
+            });
+        }
+    }
+    assert_eq!(got, frames);
+    for bad in [
+        &[1u8, 0, 0, 0, kind::DATA, 9][..],
+        &[2, 0, 0, 0, kind::DATA, 9, 9],
+    ] {
+        let mut d = Decoder::new();
+        d.push(bad);
+        assert!(d.next_borrowed().is_err(), "{bad:?}");
     }
 }
 

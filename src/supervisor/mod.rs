@@ -358,47 +358,51 @@ impl Supervisor {
         self.flush_out();
     }
 
-    /// Reads one chunk from pipe `i`; at the end (`last`), an empty pipe counts as finished,
-    /// since no process of the job is left to write to it.
+    /// Reads what pipe `i` holds, as far as the allowance goes, and queues it as one `Data`
+    /// frame. At the end (`last`) an empty pipe counts as finished, since no process of the job
+    /// is left to write to it. True when data came and the pipe may hold more.
     fn pump(&mut self, i: usize, last: bool) -> bool {
         let allow = self.allowance().min(MAX_DATA as u64) as usize;
         if allow == 0 {
             return false;
         }
         let fd = self.pipes[i].fd.as_raw_fd();
-        let n = loop {
-            // SAFETY: reads into our own buffer, at most its length.
-            let n = unsafe { libc::read(fd, self.buf.as_mut_ptr().cast(), allow) };
-            if n >= 0 {
-                break Ok(n as usize);
+        let (mut got, mut end) = (0, false);
+        while got < allow {
+            // SAFETY: reads into our own buffer, within its length.
+            let n = unsafe { libc::read(fd, self.buf[got..].as_mut_ptr().cast(), allow - got) };
+            if n > 0 {
+                got += n as usize;
+                continue;
             }
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                break Err(e);
-            }
-        };
-        match n {
-            Ok(0) => {
-                self.pipes.remove(i);
-                false
-            }
-            Ok(n) => {
-                if !self.engine_gone {
-                    let stream = self.pipes[i].stream;
-                    let bytes = self.buf[..n].to_vec();
-                    self.queue(&Frame::Data { stream, bytes });
-                    let from_credit = self.credit.min(n as u64);
-                    self.credit -= from_credit;
-                    self.leftover = self.leftover.saturating_sub(n as u64 - from_credit);
+            if n < 0 {
+                match io::Error::last_os_error().kind() {
+                    io::ErrorKind::Interrupted => continue,
+                    io::ErrorKind::WouldBlock => {
+                        end = last;
+                        break;
+                    }
+                    _ => {}
                 }
-                true
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock && !last => false,
-            Err(_) => {
-                self.pipes.remove(i);
-                false
-            }
+            end = true; // EOF, or an error no read will get past
+            break;
         }
+        if got > 0 && !self.engine_gone {
+            if self.out_pos == self.out.len() {
+                self.out.clear();
+                self.out_pos = 0;
+            }
+            let _ =
+                crate::protocol::encode_data(self.pipes[i].stream, &self.buf[..got], &mut self.out);
+            let from_credit = self.credit.min(got as u64);
+            self.credit -= from_credit;
+            self.leftover = self.leftover.saturating_sub(got as u64 - from_credit);
+        }
+        if end {
+            self.pipes.remove(i);
+        }
+        got > 0 && !end
     }
 
     /// The tree is gone: send what is left in the pipes (in order, per pipe) as far as credit and
