@@ -206,7 +206,7 @@ RjobStatus rjob_status(uint64_t id, struct RjobJobStatus *out);
  * When it does not fit: `RJOB_STATUS_BUFFER_TOO_SMALL` and `*out_len` = bytes needed. `buf` may
  * be NULL when `cap` is 0. `RJOB_STATUS_NOT_FOUND` for an unknown id. Does not block.
  */
-RjobStatus rjob_info(uint64_t id, uint8_t *buf, size_t cap, size_t *out_len);
+RjobStatus rjob_info(uint64_t id, char *buf, size_t cap, size_t *out_len);
 
 /**
  * Lists jobs, oldest first, as a NUL-terminated JSON array of the objects `rjob_info` writes,
@@ -217,7 +217,7 @@ RjobStatus rjob_info(uint64_t id, uint8_t *buf, size_t cap, size_t *out_len);
  * them with its own wildcard rules. When the list does not fit: `RJOB_STATUS_BUFFER_TOO_SMALL`
  * and `*out_len` = bytes needed (the list may have grown by the next call). Does not block.
  */
-RjobStatus rjob_list(const char *filter_json, uint8_t *buf, size_t cap, size_t *out_len);
+RjobStatus rjob_list(const char *filter_json, char *buf, size_t cap, size_t *out_len);
 
 /**
  * Asks the `count` jobs in `ids` to stop, and returns without waiting: use `rjob_wait` or

@@ -42,7 +42,7 @@ fn last_error() -> String {
 }
 
 fn info(id: u64) -> serde_json::Value {
-    let t = text(|b, cap, len| unsafe { rjob_info(id, b, cap, len) }).unwrap();
+    let t = text(|b, cap, len| unsafe { rjob_info(id, b.cast(), cap, len) }).unwrap();
     serde_json::from_str(&t).unwrap()
 }
 
@@ -119,12 +119,12 @@ fn null_pointers_answer_a_status() {
         assert_eq!(rjob_start(c("{}").as_ptr(), null_mut()), S::NullPointer);
         assert_eq!(rjob_status(1, null_mut()), S::NullPointer);
         assert_eq!(
-            rjob_info(1, buf.as_mut_ptr(), 64, null_mut()),
+            rjob_info(1, buf.as_mut_ptr().cast(), 64, null_mut()),
             S::NullPointer
         );
         assert_eq!(rjob_info(1, null_mut(), 64, &mut len), S::NullPointer);
         assert_eq!(
-            rjob_list(null(), buf.as_mut_ptr(), 64, null_mut()),
+            rjob_list(null(), buf.as_mut_ptr().cast(), 64, null_mut()),
             S::NullPointer
         );
         assert_eq!(rjob_list(null(), null_mut(), 64, &mut len), S::NullPointer);
@@ -165,7 +165,7 @@ fn null_pointers_answer_a_status() {
             S::BufferTooSmall
         );
         assert!(len >= 3);
-        assert!(text(|b, cap, l| rjob_list(null(), b, cap, l))
+        assert!(text(|b, cap, l| rjob_list(null(), b.cast(), cap, l))
             .unwrap()
             .starts_with('['));
         // Empty id lists are fine.
@@ -209,7 +209,7 @@ fn bad_text_and_json() {
         let mut buf = [0u8; 256];
         for bad in [r#"{"states":["Sleepy"]}"#, r#"{"names":["x*"]}"#] {
             assert_eq!(
-                rjob_list(c(bad).as_ptr(), buf.as_mut_ptr(), 256, &mut len),
+                rjob_list(c(bad).as_ptr(), buf.as_mut_ptr().cast(), 256, &mut len),
                 S::InvalidJson
             );
         }
@@ -241,7 +241,10 @@ fn unknown_ids() {
         let mut r = RjobReceiveResult::default();
         let id = u64::MAX - 1;
         assert_eq!(rjob_status(id, &mut st), S::NotFound);
-        assert_eq!(rjob_info(id, buf.as_mut_ptr(), 64, &mut len), S::NotFound);
+        assert_eq!(
+            rjob_info(id, buf.as_mut_ptr().cast(), 64, &mut len),
+            S::NotFound
+        );
         assert_eq!(rjob_stop(&id, 1, true, -1), S::NotFound);
         assert_eq!(rjob_wait(&id, 1, false, 0), S::NotFound);
         assert_eq!(
@@ -322,7 +325,7 @@ fn start_status_stop_wait_receive_remove() {
     assert!(s.pid > 0 && !s.has_exit_code && !s.has_end_time && s.has_more_data);
     let filter = c(r#"{"states":["Running"]}"#);
     let list: serde_json::Value = serde_json::from_str(
-        &text(|b, cap, l| unsafe { rjob_list(filter.as_ptr(), b, cap, l) }).unwrap(),
+        &text(|b, cap, l| unsafe { rjob_list(filter.as_ptr(), b.cast(), cap, l) }).unwrap(),
     )
     .unwrap();
     assert!(list
@@ -505,8 +508,8 @@ fn fuzz_entry_points() {
         let cap = (rnd() % 257) as usize;
         let st = unsafe {
             match i % 5 {
-                0 => rjob_list(text.as_ptr().cast(), buf.as_mut_ptr(), cap, &mut len),
-                1 => rjob_info(rnd() % 4, buf.as_mut_ptr(), cap, &mut len),
+                0 => rjob_list(text.as_ptr().cast(), buf.as_mut_ptr().cast(), cap, &mut len),
+                1 => rjob_info(rnd() % 4, buf.as_mut_ptr().cast(), cap, &mut len),
                 2 => rjob_receive(
                     rnd() % 4,
                     rnd() % 2 == 0,

@@ -122,13 +122,13 @@ pub unsafe extern "C" fn rjob_status(id: u64, out: *mut RjobJobStatus) -> RjobSt
 #[no_mangle]
 pub unsafe extern "C" fn rjob_info(
     id: u64,
-    buf: *mut u8,
+    buf: *mut c_char,
     cap: usize,
     out_len: *mut usize,
 ) -> RjobStatus {
     boundary(|| {
         non_null(out_len, "out_len")?;
-        let out = OutBuf::new(buf, cap, "buf")?;
+        let out = OutBuf::new(buf.cast(), cap, "buf")?;
         json_out(&engine::get(id)?, out, out_len)
     })
 }
@@ -143,13 +143,13 @@ pub unsafe extern "C" fn rjob_info(
 #[no_mangle]
 pub unsafe extern "C" fn rjob_list(
     filter_json: *const c_char,
-    buf: *mut u8,
+    buf: *mut c_char,
     cap: usize,
     out_len: *mut usize,
 ) -> RjobStatus {
     boundary(|| {
         non_null(out_len, "out_len")?;
-        let out = OutBuf::new(buf, cap, "buf")?;
+        let out = OutBuf::new(buf.cast(), cap, "buf")?;
         let filter: engine::Filter = if filter_json.is_null() {
             engine::Filter::default()
         } else {
