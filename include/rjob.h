@@ -187,6 +187,9 @@ extern "C" {
  * Blocks until the job's process has started (about a millisecond) or failed to start
  * (`RJOB_STATUS_SPAWN_FAILED`, with the reason in `rjob_last_error`). The caller keeps ownership
  * of `spec_json`.
+ *
+ * # Safety
+ * `spec_json` must be NULL or a NUL-terminated string, `out_id` NULL or valid for a write.
  */
 RjobStatus rjob_start(const char *spec_json, uint64_t *out_id);
 
@@ -194,6 +197,9 @@ RjobStatus rjob_start(const char *spec_json, uint64_t *out_id);
  * Writes the hot part of a job's state to `*out`: state, pid, exit code, signal, end time and
  * whether output is waiting. No JSON; does not block. `RJOB_STATUS_NOT_FOUND` for an unknown
  * (or removed) id. The caller owns `*out`.
+ *
+ * # Safety
+ * `out` must be NULL or valid for writing one `RjobJobStatus`.
  */
 RjobStatus rjob_status(uint64_t id, struct RjobJobStatus *out);
 
@@ -205,6 +211,9 @@ RjobStatus rjob_status(uint64_t id, struct RjobJobStatus *out);
  *
  * When it does not fit: `RJOB_STATUS_BUFFER_TOO_SMALL` and `*out_len` = bytes needed. `buf` may
  * be NULL when `cap` is 0. `RJOB_STATUS_NOT_FOUND` for an unknown id. Does not block.
+ *
+ * # Safety
+ * `buf` must be NULL or valid for writing `cap` bytes; `out_len` NULL or valid for a write.
  */
 RjobStatus rjob_info(uint64_t id, char *buf, size_t cap, size_t *out_len);
 
@@ -216,6 +225,10 @@ RjobStatus rjob_info(uint64_t id, char *buf, size_t cap, size_t *out_len);
  * `["Running"]`); every field given must match. Names are not filtered here: the caller matches
  * them with its own wildcard rules. When the list does not fit: `RJOB_STATUS_BUFFER_TOO_SMALL`
  * and `*out_len` = bytes needed (the list may have grown by the next call). Does not block.
+ *
+ * # Safety
+ * `filter_json` must be NULL or a NUL-terminated string; `buf` NULL or valid for writing `cap`
+ * bytes; `out_len` NULL or valid for a write.
  */
 RjobStatus rjob_list(const char *filter_json, char *buf, size_t cap, size_t *out_len);
 
@@ -227,6 +240,9 @@ RjobStatus rjob_list(const char *filter_json, char *buf, size_t cap, size_t *out
  * after the grace period (`grace_ms`, or the job's own when negative). `force`: SIGKILL at once.
  * Finished jobs are skipped. If any id is unknown, nothing is stopped and the result is
  * `RJOB_STATUS_NOT_FOUND`. The caller keeps ownership of `ids`.
+ *
+ * # Safety
+ * `ids` must be NULL or point to `count` readable ids.
  */
 RjobStatus rjob_stop(const uint64_t *ids, size_t count, bool force, int64_t grace_ms);
 
@@ -235,6 +251,9 @@ RjobStatus rjob_stop(const uint64_t *ids, size_t count, bool force, int64_t grac
  * `timeout_ms` passes (negative: no limit). `RJOB_STATUS_OK` when the condition holds,
  * `RJOB_STATUS_TIMEOUT` when time ran out. Callers that must stay responsive (a shell waiting
  * for Ctrl+C) wait in short slices. The caller keeps ownership of `ids`.
+ *
+ * # Safety
+ * `ids` must be NULL or point to `count` readable ids.
  */
 RjobStatus rjob_wait(const uint64_t *ids, size_t count, bool any, int64_t timeout_ms);
 
@@ -252,6 +271,10 @@ RjobStatus rjob_wait(const uint64_t *ids, size_t count, bool any, int64_t timeou
  * consumed. `buf` may be NULL when `cap` is 0.
  *
  * Blocks up to `timeout_ms` (negative: 0) while no record is ready and the job runs.
+ *
+ * # Safety
+ * `buf` must be NULL or valid for writing `cap` bytes; `out` NULL or valid for writing one
+ * `RjobReceiveResult`.
  */
 RjobStatus rjob_receive(uint64_t id,
                         bool keep,
@@ -270,6 +293,10 @@ RjobStatus rjob_receive(uint64_t id,
  * Blocks up to `timeout_ms` (negative: no limit) while nothing changed after `after`; on
  * timeout the result is `RJOB_STATUS_OK` with `*count` 0. When more jobs changed than `cap`
  * holds, the rest come with the next call.
+ *
+ * # Safety
+ * `buf` must be NULL or valid for writing `cap` entries; `count` and `out_seq` NULL or valid
+ * for a write.
  */
 RjobStatus rjob_changes(uint64_t after,
                         struct RjobChange *buf,
@@ -290,6 +317,9 @@ RjobStatus rjob_remove(uint64_t id);
  * when the last call succeeded. Reading the message does not clear it: when it does not fit,
  * `RJOB_STATUS_BUFFER_TOO_SMALL` and `*out_len` = bytes needed, and the next call gets it.
  * `buf` may be NULL when `cap` is 0. Does not block.
+ *
+ * # Safety
+ * `buf` must be NULL or valid for writing `cap` bytes; `out_len` NULL or valid for a write.
  */
 RjobStatus rjob_last_error(char *buf, size_t cap, size_t *out_len);
 

@@ -333,7 +333,7 @@ fn start_status_stop_wait_receive_remove() {
         .unwrap()
         .iter()
         .any(|j| j["id"] == id && j["name"] == "abi-job"));
-    assert_eq!(unsafe { rjob_remove(id) }, S::JobActive);
+    assert_eq!(rjob_remove(id), S::JobActive);
     assert_eq!(wait(id, 50), S::Timeout);
     assert_eq!(unsafe { rjob_stop(&id, 1, false, -1) }, S::Ok);
     assert_eq!(wait(id, 10_000), S::Ok);
@@ -349,7 +349,7 @@ fn start_status_stop_wait_receive_remove() {
     assert_eq!(recs, [(0, b"hi".to_vec()), (1, b"err".to_vec())]);
     assert!(r.done);
     assert!(!status(id).has_more_data);
-    assert_eq!(unsafe { rjob_remove(id) }, S::Ok);
+    assert_eq!(rjob_remove(id), S::Ok);
     let mut st = unsafe { std::mem::zeroed::<RjobJobStatus>() };
     assert_eq!(unsafe { rjob_status(id, &mut st) }, S::NotFound);
 }
@@ -387,7 +387,7 @@ fn buffer_too_small_consumes_nothing() {
             assert!(!status(id).has_more_data);
         }
     }
-    assert_eq!(unsafe { rjob_remove(id) }, S::Ok);
+    assert_eq!(rjob_remove(id), S::Ok);
 }
 
 #[test]
@@ -448,7 +448,7 @@ fn change_feed_reports_each_job_once_in_its_current_state() {
     );
     assert_eq!(n, 0);
     assert!(t.elapsed().as_millis() >= 90);
-    assert_eq!(unsafe { rjob_remove(id) }, S::Ok);
+    assert_eq!(rjob_remove(id), S::Ok);
 }
 
 /// Random bytes, random JSON-ish fragments and random ids thrown at every entry point: each call

@@ -89,6 +89,9 @@ fn timeout_in(ms: i64) -> Option<Duration> {
 /// Blocks until the job's process has started (about a millisecond) or failed to start
 /// (`RJOB_STATUS_SPAWN_FAILED`, with the reason in `rjob_last_error`). The caller keeps ownership
 /// of `spec_json`.
+///
+/// # Safety
+/// `spec_json` must be NULL or a NUL-terminated string, `out_id` NULL or valid for a write.
 #[no_mangle]
 pub unsafe extern "C" fn rjob_start(spec_json: *const c_char, out_id: *mut u64) -> RjobStatus {
     boundary(|| {
@@ -103,6 +106,9 @@ pub unsafe extern "C" fn rjob_start(spec_json: *const c_char, out_id: *mut u64) 
 /// Writes the hot part of a job's state to `*out`: state, pid, exit code, signal, end time and
 /// whether output is waiting. No JSON; does not block. `RJOB_STATUS_NOT_FOUND` for an unknown
 /// (or removed) id. The caller owns `*out`.
+///
+/// # Safety
+/// `out` must be NULL or valid for writing one `RjobJobStatus`.
 #[no_mangle]
 pub unsafe extern "C" fn rjob_status(id: u64, out: *mut RjobJobStatus) -> RjobStatus {
     boundary(|| {
@@ -119,6 +125,9 @@ pub unsafe extern "C" fn rjob_status(id: u64, out: *mut RjobJobStatus) -> RjobSt
 ///
 /// When it does not fit: `RJOB_STATUS_BUFFER_TOO_SMALL` and `*out_len` = bytes needed. `buf` may
 /// be NULL when `cap` is 0. `RJOB_STATUS_NOT_FOUND` for an unknown id. Does not block.
+///
+/// # Safety
+/// `buf` must be NULL or valid for writing `cap` bytes; `out_len` NULL or valid for a write.
 #[no_mangle]
 pub unsafe extern "C" fn rjob_info(
     id: u64,
@@ -140,6 +149,10 @@ pub unsafe extern "C" fn rjob_info(
 /// `["Running"]`); every field given must match. Names are not filtered here: the caller matches
 /// them with its own wildcard rules. When the list does not fit: `RJOB_STATUS_BUFFER_TOO_SMALL`
 /// and `*out_len` = bytes needed (the list may have grown by the next call). Does not block.
+///
+/// # Safety
+/// `filter_json` must be NULL or a NUL-terminated string; `buf` NULL or valid for writing `cap`
+/// bytes; `out_len` NULL or valid for a write.
 #[no_mangle]
 pub unsafe extern "C" fn rjob_list(
     filter_json: *const c_char,
@@ -166,6 +179,9 @@ pub unsafe extern "C" fn rjob_list(
 /// after the grace period (`grace_ms`, or the job's own when negative). `force`: SIGKILL at once.
 /// Finished jobs are skipped. If any id is unknown, nothing is stopped and the result is
 /// `RJOB_STATUS_NOT_FOUND`. The caller keeps ownership of `ids`.
+///
+/// # Safety
+/// `ids` must be NULL or point to `count` readable ids.
 #[no_mangle]
 pub unsafe extern "C" fn rjob_stop(
     ids: *const u64,
@@ -184,6 +200,9 @@ pub unsafe extern "C" fn rjob_stop(
 /// `timeout_ms` passes (negative: no limit). `RJOB_STATUS_OK` when the condition holds,
 /// `RJOB_STATUS_TIMEOUT` when time ran out. Callers that must stay responsive (a shell waiting
 /// for Ctrl+C) wait in short slices. The caller keeps ownership of `ids`.
+///
+/// # Safety
+/// `ids` must be NULL or point to `count` readable ids.
 #[no_mangle]
 pub unsafe extern "C" fn rjob_wait(
     ids: *const u64,
@@ -214,6 +233,10 @@ pub unsafe extern "C" fn rjob_wait(
 /// consumed. `buf` may be NULL when `cap` is 0.
 ///
 /// Blocks up to `timeout_ms` (negative: 0) while no record is ready and the job runs.
+///
+/// # Safety
+/// `buf` must be NULL or valid for writing `cap` bytes; `out` NULL or valid for writing one
+/// `RjobReceiveResult`.
 #[no_mangle]
 pub unsafe extern "C" fn rjob_receive(
     id: u64,
@@ -279,6 +302,10 @@ pub unsafe extern "C" fn rjob_receive(
 /// Blocks up to `timeout_ms` (negative: no limit) while nothing changed after `after`; on
 /// timeout the result is `RJOB_STATUS_OK` with `*count` 0. When more jobs changed than `cap`
 /// holds, the rest come with the next call.
+///
+/// # Safety
+/// `buf` must be NULL or valid for writing `cap` entries; `count` and `out_seq` NULL or valid
+/// for a write.
 #[no_mangle]
 pub unsafe extern "C" fn rjob_changes(
     after: u64,
@@ -312,7 +339,7 @@ pub unsafe extern "C" fn rjob_changes(
 /// Forgets a finished job and frees its output. `RJOB_STATUS_JOB_ACTIVE` if it still runs.
 /// Does not block.
 #[no_mangle]
-pub unsafe extern "C" fn rjob_remove(id: u64) -> RjobStatus {
+pub extern "C" fn rjob_remove(id: u64) -> RjobStatus {
     boundary(|| Ok(engine::remove(id)?))
 }
 
@@ -321,6 +348,9 @@ pub unsafe extern "C" fn rjob_remove(id: u64) -> RjobStatus {
 /// when the last call succeeded. Reading the message does not clear it: when it does not fit,
 /// `RJOB_STATUS_BUFFER_TOO_SMALL` and `*out_len` = bytes needed, and the next call gets it.
 /// `buf` may be NULL when `cap` is 0. Does not block.
+///
+/// # Safety
+/// `buf` must be NULL or valid for writing `cap` bytes; `out_len` NULL or valid for a write.
 #[no_mangle]
 pub unsafe extern "C" fn rjob_last_error(
     buf: *mut c_char,
