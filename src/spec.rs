@@ -10,6 +10,16 @@ pub const DEFAULT_OUTPUT_WINDOW: usize = 1 << 20;
 /// Longest grace period a start or a stop accepts.
 pub const MAX_GRACE_MS: u64 = 24 * 3600 * 1000;
 
+/// The one check of a grace period, for a start's spec and for a stop's override.
+pub fn check_grace_ms(ms: u64) -> Result<()> {
+    if ms > MAX_GRACE_MS {
+        return Err(EngineError::InvalidArgument(
+            "the grace period is longer than a day".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// What `rjob_start` accepts, and what the supervisor is launched with.
 #[derive(Serialize, Deserialize, Debug, Default, Clone)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -78,9 +88,7 @@ impl StartSpec {
         if matches!(&self.cwd, Some(d) if d.is_empty()) {
             return bad("the working directory is empty");
         }
-        if self.grace_ms.unwrap_or(0) > MAX_GRACE_MS {
-            return bad("the grace period is longer than a day");
-        }
+        check_grace_ms(self.grace_ms.unwrap_or(0))?;
         if self.cookie.is_some() {
             return bad("cookie is set by the engine, not by the caller");
         }

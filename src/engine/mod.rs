@@ -17,7 +17,7 @@ use crate::engine::job::{Job, JobInfo, JobMeta, JobState, StopMode};
 use crate::engine::output::{OutputStore, Record};
 pub use crate::engine::table::{Change, Filter};
 use crate::protocol::Frame;
-use crate::spec::{StartSpec, DEFAULT_GRACE_MS, DEFAULT_OUTPUT_WINDOW, MAX_GRACE_MS};
+use crate::spec::{check_grace_ms, StartSpec, DEFAULT_GRACE_MS, DEFAULT_OUTPUT_WINDOW};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -106,11 +106,7 @@ fn jobs(ids: &[u64]) -> Result<Vec<Arc<Job>>> {
 /// signalled before anyone waits, so stopping many jobs costs one grace period, not one each.
 /// Finished jobs are left alone. `grace_ms` overrides each job's own grace period.
 pub fn stop(ids: &[u64], force: bool, grace_ms: Option<u64>) -> Result<()> {
-    if grace_ms.unwrap_or(0) > MAX_GRACE_MS {
-        return Err(EngineError::InvalidArgument(
-            "the grace period is longer than a day".into(),
-        ));
-    }
+    check_grace_ms(grace_ms.unwrap_or(0))?;
     let jobs = jobs(ids)?;
     for j in jobs {
         let mode = if force {

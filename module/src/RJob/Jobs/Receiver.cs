@@ -47,6 +47,15 @@ namespace RJob
         public List<ReceivedItem> Next(long timeoutMs, int maxBytes = 1 << 20)
         {
             var items = new List<ReceivedItem>();
+            lock (_joiner) // one reader at a time completes the job's pending line
+            {
+                Read(items, timeoutMs, maxBytes);
+            }
+            return items;
+        }
+
+        private void Read(List<ReceivedItem> items, long timeoutMs, int maxBytes)
+        {
             while (!Done)
             {
                 var batch = Engine.Receive(_job.EngineId, _keep, _from, timeoutMs, maxBytes);
@@ -60,7 +69,6 @@ namespace RJob
                 if (items.Count > 0 || batch.Records.Count == 0) break;
                 timeoutMs = 0;
             }
-            return items;
         }
 
         private ReceivedItem Decode(int stream, string line)
