@@ -1,16 +1,27 @@
-//! The JSON a caller passes to start a job and to filter the job list.
+//! The start spec: the JSON a caller passes to start a job, and (the same struct, completed by the
+//! engine) what the `Launch` frame carries to the job's supervisor.
 
 use crate::engine::error::{EngineError, Result};
-use crate::engine::job::JobState;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub const DEFAULT_GRACE_MS: u64 = 5_000;
 pub const DEFAULT_OUTPUT_WINDOW: usize = 1 << 20;
-const MAX_GRACE_MS: u64 = 24 * 3600 * 1000;
+/// Longest grace period a start or a stop accepts.
+pub const MAX_GRACE_MS: u64 = 24 * 3600 * 1000;
 
-/// What `rjob_start` accepts.
-#[derive(Deserialize, Debug, Default)]
+/// The one check of a grace period, for a start's spec and for a stop's override.
+pub fn check_grace_ms(ms: u64) -> Result<()> {
+    if ms > MAX_GRACE_MS {
+        return Err(EngineError::InvalidArgument(
+            "the grace period is longer than a day".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// What `rjob_start` accepts, and what the supervisor is launched with.
+#[derive(Serialize, Deserialize, Debug, Default, Clone)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StartSpec {
     /// Executable (absolute or relative path) and its arguments, passed as they are: no shell.
@@ -37,6 +48,13 @@ pub struct StartSpec {
     /// Where that spool file goes; defaults to `engine::spool_dir()`.
     #[serde(default)]
     pub spool_dir: Option<String>,
+    /// Give the job fd 3, a pipe whose lines come back as the records stream (2).
+    #[serde(default)]
+    pub records: bool,
+    /// Set by the engine, never by a caller: the supervisor puts it in the job's environment as
+    /// `RJOB_JOB_COOKIE`, so the job's processes can be found even without the supervisor.
+    #[serde(default)]
+    pub cookie: Option<String>,
 }
 
 impl StartSpec {
@@ -70,24 +88,10 @@ impl StartSpec {
         if matches!(&self.cwd, Some(d) if d.is_empty()) {
             return bad("the working directory is empty");
         }
-        if self.grace_ms.unwrap_or(0) > MAX_GRACE_MS {
-            return bad("the grace period is longer than a day");
+        check_grace_ms(self.grace_ms.unwrap_or(0))?;
+        if self.cookie.is_some() {
+            return bad("cookie is set by the engine, not by the caller");
         }
         Ok(())
     }
-}
-
-/// What `rjob_list` accepts. Every given field must match; within a field any value may.
-#[derive(Deserialize, Debug, Default)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Filter {
-    #[serde(default)]
-    pub ids: Option<Vec<u64>>,
-    /// PowerShell wildcard patterns, case-insensitive.
-    #[serde(default)]
-    pub names: Option<Vec<String>>,
-    #[serde(default)]
-    pub states: Option<Vec<JobState>>,
-    #[serde(default)]
-    pub instance_ids: Option<Vec<String>>,
 }

@@ -1,8 +1,9 @@
 //! One job: what it runs, where it stands, and its output.
 
+use crate::engine::flow::Control;
 use crate::engine::output::OutputStore;
 use serde::{Deserialize, Serialize};
-use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// The same names and meanings as PowerShell's `JobState`.
@@ -57,8 +58,11 @@ pub struct Job {
     pub output_cv: Condvar,
     /// Set once the monitor has read the last output and settled the end state.
     output_done: Mutex<bool>,
-    /// Engine end of the supervisor's socket, for stop commands; dropped when the job ends.
-    pub control: Mutex<Option<Arc<UnixStream>>>,
+    /// Engine end of the supervisor's socket, for stop commands; dropped when the job ends. Set
+    /// before the job enters the table, so a stop that finds the job always finds its socket.
+    pub control: Mutex<Option<Arc<Control>>>,
+    /// The change-feed sequence number of the job's last state change (`table::changes`).
+    change_seq: AtomicU64,
 }
 
 /// The JSON view of a job handed across the ABI.
@@ -91,7 +95,7 @@ pub struct JobMeta {
 }
 
 impl Job {
-    pub fn new(id: u64, meta: JobMeta, output: OutputStore) -> Job {
+    pub fn new(id: u64, meta: JobMeta, output: OutputStore, control: Option<Arc<Control>>) -> Job {
         Job {
             id,
             instance_id: meta.instance_id,
@@ -112,8 +116,18 @@ impl Job {
             output: Mutex::new(output),
             output_cv: Condvar::new(),
             output_done: Mutex::new(false),
-            control: Mutex::new(None),
+            control: Mutex::new(control),
+            change_seq: AtomicU64::new(0),
         }
+    }
+
+    /// Sequence number of the job's last state change in the change feed.
+    pub fn change_seq(&self) -> u64 {
+        self.change_seq.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_change_seq(&self, seq: u64) {
+        self.change_seq.store(seq, Ordering::Release);
     }
 
     pub fn status(&self) -> MutexGuard<'_, Status> {
@@ -135,10 +149,7 @@ impl Job {
     pub fn info(&self) -> JobInfo {
         let (has_more_data, spool_note) = {
             let out = self.output();
-            let note = out.spool_error().map(|e| {
-                format!("output could not be spooled to disk ({e}); it is kept in memory")
-            });
-            (out.has_data(), note)
+            (out.has_data(), out.note())
         };
         let st = self.status();
         JobInfo {
@@ -161,13 +172,20 @@ impl Job {
 
     /// Records a stop request; returns false when the job had already finished.
     pub fn request_stop(&self, mode: StopMode) -> bool {
-        let mut st = self.status();
-        if st.state.is_finished() {
-            return false;
-        }
-        st.state = JobState::Stopping;
-        if st.stop != Some(StopMode::Force) {
-            st.stop = Some(mode);
+        let changed = {
+            let mut st = self.status();
+            if st.state.is_finished() {
+                return false;
+            }
+            let changed = st.state != JobState::Stopping;
+            st.state = JobState::Stopping;
+            if st.stop != Some(StopMode::Force) {
+                st.stop = Some(mode);
+            }
+            changed
+        };
+        if changed {
+            crate::engine::table::note_change(self);
         }
         true
     }
@@ -204,6 +222,8 @@ impl Job {
         self.output_cv.notify_all();
         drop(_guard);
         *lock(&self.control) = None;
+        // Last: whoever wakes on the change sees the final state, the output done and no socket.
+        crate::engine::table::note_change(self);
     }
 }
 

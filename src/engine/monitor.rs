@@ -1,23 +1,25 @@
-//! Follows one job from start to end on its own thread: reads stdout and stderr into the job's
-//! output store as lines, takes the supervisor's events, and settles the end state once the
-//! supervisor says the tree is gone and the pipes are drained.
+//! Follows one job from start to end on its own thread: reads the supervisor's frames from the one
+//! socket, splits `Data` into lines per stream for the job's output store, grants credit as the
+//! store takes bytes, and settles the end state once the supervisor says the tree is gone and all
+//! output was sent.
 
+use crate::engine::flow::{Control, Waker};
 use crate::engine::job::Job;
 use crate::engine::lines::{LineSplitter, Piece};
-use crate::engine::output::{Record, STDERR, STDOUT};
+use crate::engine::output::Record;
 use crate::engine::spawn::Launched;
-use crate::protocol::Event;
-use std::io::{self, Read};
+use crate::protocol::{Borrowed, Decoder, Exit, Frame, RECORDS};
+use std::io;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Longest line kept as one record; longer ones are cut and marked as continued.
-pub const MAX_LINE: usize = 4 << 20;
-/// After the supervisor is gone, how long pipes may still deliver. Only a process that escaped
-/// the supervisor (which was itself killed) can hold them longer.
-const DRAIN_GRACE: Duration = Duration::from_secs(2);
+/// Longest line kept as one record; longer ones are stored as pieces marked `cont` (the reader
+/// joins them). Small enough that a piece fits the module's default receive buffer.
+pub const MAX_LINE: usize = 512 << 10;
 const STACK: usize = 256 * 1024;
+/// Without an eventfd (no fds left), how often a paused job checks whether a reader made room.
+const POLL_WITHOUT_WAKER: Duration = Duration::from_millis(50);
 
 pub fn spawn(job: Arc<Job>, l: Launched) -> io::Result<()> {
     std::thread::Builder::new()
@@ -27,193 +29,184 @@ pub fn spawn(job: Arc<Job>, l: Launched) -> io::Result<()> {
         .map(|_| ())
 }
 
-struct Source<R> {
-    r: Option<R>,
-    split: LineSplitter,
+struct Follow {
+    job: Arc<Job>,
+    control: Arc<Control>,
+    dec: Decoder,
+    lines: [LineSplitter; RECORDS as usize + 1],
+    exited: bool,
+    done: bool,
 }
 
 fn run(job: Arc<Job>, l: Launched) {
     let Launched {
         mut supervisor,
-        events,
-        stdout,
-        stderr,
+        control,
+        pending,
         ..
     } = l;
-    let (sock, mut ev_split, pending) = events.into_parts();
-    let mut failure: Option<String> = None;
-    let mut exited = false;
-    for line in pending {
-        handle_event(&job, &line, &mut exited);
+    let waker = Waker::new().ok().map(Arc::new);
+    if let Some(w) = &waker {
+        let w = w.clone();
+        job.output().set_on_room(Box::new(move || w.wake()));
     }
-    let mut sock = Some(sock);
-    let mut out = Source {
-        r: Some(stdout),
-        split: LineSplitter::new(MAX_LINE),
+    let mut f = Follow {
+        job: job.clone(),
+        control,
+        dec: pending,
+        lines: std::array::from_fn(|_| LineSplitter::new(MAX_LINE)),
+        exited: false,
+        done: false,
     };
-    let mut err = Source {
-        r: Some(stderr),
-        split: LineSplitter::new(MAX_LINE),
-    };
-    for fd in [
-        out.r.as_ref().map(|r| r.as_raw_fd()),
-        err.r.as_ref().map(|r| r.as_raw_fd()),
-        sock.as_ref().map(|s| s.as_raw_fd()),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        set_nonblocking(fd);
-    }
-    let mut drain_until: Option<Instant> = None;
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        if sock.is_none() && out.r.is_none() && err.r.is_none() {
-            break;
-        }
-        if sock.is_none() && drain_until.is_none() {
-            drain_until = Some(Instant::now() + DRAIN_GRACE);
-        }
-        let timeout = match drain_until {
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    break;
-                }
-                left.as_millis().max(1) as i32
-            }
-            None => -1,
-        };
-        let mut fds = Vec::with_capacity(3);
-        let fd_of = |o: Option<i32>| libc::pollfd {
-            fd: o.unwrap_or(-1),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        fds.push(fd_of(sock.as_ref().map(|s| s.as_raw_fd())));
-        fds.push(fd_of(out.r.as_ref().map(|r| r.as_raw_fd())));
-        fds.push(fd_of(err.r.as_ref().map(|r| r.as_raw_fd())));
-        // SAFETY: fds is a valid array of pollfd; negative fds are ignored by poll.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 3, timeout) };
-        if n < 0 {
-            if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            failure = Some(format!("poll failed: {}", io::Error::last_os_error()));
-            break;
-        }
-        if fds[1].revents != 0 {
-            pump(&job, &mut out, STDOUT, &mut buf);
-        }
-        if fds[2].revents != 0 {
-            pump(&job, &mut err, STDERR, &mut buf);
-        }
-        if fds[0].revents != 0 {
-            let s = sock.as_mut().unwrap();
-            match read_some(s, &mut buf) {
-                ReadResult::Data(n) => {
-                    let mut lines = Vec::new();
-                    ev_split.feed(&buf[..n], &mut |p: Piece| lines.push(p.data));
-                    for line in lines {
-                        if handle_event(&job, &line, &mut exited) {
-                            sock = None; // Done: the supervisor leaves next
-                        }
-                    }
-                }
-                ReadResult::Again => {}
-                ReadResult::End => sock = None,
-            }
-        }
-    }
+    let failure = f.follow(waker.as_deref()).err();
+    // The socket ended without Done: the supervisor died. Its tree lives on without it; stop it
+    // now, by its cookie, so that nothing outlives the job or pwsh.
+    let lost = (failure.is_none() && !f.done).then(|| {
+        let how = supervisor.wait().ok();
+        crate::engine::orphans::supervisor_lost(job.id, supervisor.id() as i32, how)
+    });
     // A last line without a newline is still a line.
-    for (split, stream) in [(&mut out.split, STDOUT), (&mut err.split, STDERR)] {
-        let mut recs = Vec::new();
-        split.finish(&mut |p| recs.push(p));
-        push(&job, stream, recs);
+    {
+        let mut store = job.output();
+        for (stream, split) in f.lines.iter_mut().enumerate() {
+            split.finish(&mut |p: Piece| {
+                store.push(Record {
+                    stream: stream as u8,
+                    cont: p.cont,
+                    data: p.data,
+                })
+            });
+        }
+        store.close();
     }
-    if !exited && failure.is_none() {
-        failure = Some("the job's supervisor ended without reporting an exit status".into());
-    }
+    let failure = failure.or_else(|| {
+        (!f.exited).then(|| {
+            lost.unwrap_or_else(|| {
+                "the job's supervisor ended without reporting an exit status".into()
+            })
+        })
+    });
     // The end state comes from the supervisor's report, not from reaping: where the runtime reaps
     // every child (pwsh as PID 1, or started with SIGCHLD ignored) waitpid answers ECHILD.
     job.finish(failure);
-    crate::engine::table::notify_finished();
     // Our own child, by pid: never waitpid(-1), which would take .NET's children from it.
     let _ = supervisor.wait();
+    crate::engine::orphans::forget(job.id);
 }
 
-/// Applies one supervisor event; returns true for Done.
-fn handle_event(job: &Job, line: &[u8], exited: &mut bool) -> bool {
-    match serde_json::from_slice::<Event>(line) {
-        Ok(Event::Exited { code, signal }) => {
-            *exited = true;
-            job.set_exit(code, signal);
-            false
-        }
-        Ok(Event::Done) => true,
-        _ => false,
-    }
-}
-
-fn pump<R: Read>(job: &Job, src: &mut Source<R>, stream: u8, buf: &mut [u8]) {
-    let Some(r) = src.r.as_mut() else { return };
-    // Read until the pipe is empty so one busy stream cannot starve the others for long.
-    for _ in 0..16 {
-        match read_some(r, buf) {
-            ReadResult::Data(n) => {
-                let mut recs = Vec::new();
-                src.split.feed(&buf[..n], &mut |p| recs.push(p));
-                push(job, stream, recs);
+impl Follow {
+    /// Runs until `Done` or the end of the socket; an error says why the job's end is unknown.
+    fn follow(&mut self, waker: Option<&Waker>) -> Result<(), String> {
+        let sock = self.control.clone();
+        loop {
+            self.frames()?;
+            if self.done {
+                return Ok(());
             }
-            ReadResult::Again => return,
-            ReadResult::End => {
-                src.r = None;
-                return;
+            let retry = self.job.output().retry_in();
+            let timeout = match (retry, waker) {
+                (Some(r), _) => r.as_millis().max(1) as i32,
+                (None, None) if self.job.output().is_holding_back() => {
+                    POLL_WITHOUT_WAKER.as_millis() as i32
+                }
+                _ => -1,
+            };
+            let mut fds = [
+                libc::pollfd {
+                    fd: sock.socket().as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: waker.map_or(-1, |w| w.fd()),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
+            // SAFETY: fds is a valid array of pollfd; a negative fd is ignored.
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout) };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(format!("poll failed: {e}"));
+            }
+            if fds[1].revents != 0 {
+                if let Some(w) = waker {
+                    w.reset();
+                }
+            }
+            if n == 0 || fds[1].revents != 0 {
+                // A reader made room, or the spool may work again: give back held credit.
+                let due = {
+                    let mut store = self.job.output();
+                    store.retry();
+                    store.credit_due()
+                };
+                self.grant(due);
+            }
+            if fds[0].revents != 0 {
+                match self.dec.read_from(&mut sock.socket()) {
+                    Ok(0) => return self.frames().map(|_| ()),
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(_) => return Ok(()), // the supervisor is gone, as at EOF
+                }
             }
         }
     }
-}
 
-fn push(job: &Job, stream: u8, pieces: Vec<Piece>) {
-    if pieces.is_empty() {
-        return;
-    }
-    let mut store = job.output();
-    for p in pieces {
-        store.push(Record {
-            stream,
-            cont: p.cont,
-            data: p.data,
-        });
-    }
-    drop(store);
-    job.output_cv.notify_all();
-}
-
-enum ReadResult {
-    Data(usize),
-    Again,
-    End,
-}
-
-fn read_some<R: Read>(r: &mut R, buf: &mut [u8]) -> ReadResult {
-    loop {
-        match r.read(buf) {
-            Ok(0) => return ReadResult::End,
-            Ok(n) => return ReadResult::Data(n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ReadResult::Again,
-            Err(_) => return ReadResult::End,
+    /// Applies every whole frame received; output under one lock of the store.
+    fn frames(&mut self) -> Result<(), String> {
+        let job = self.job.clone();
+        let mut store = None;
+        let mut exit = None;
+        while !self.done {
+            let frame = self
+                .dec
+                .next_borrowed()
+                .map_err(|e| format!("the job's supervisor sent garbage: {e}"))?;
+            match frame {
+                None => break,
+                Some(Borrowed::Data { stream, bytes }) => {
+                    let st = store.get_or_insert_with(|| job.output());
+                    self.lines[stream as usize].feed(bytes, &mut |p: Piece| {
+                        st.push(Record {
+                            stream,
+                            cont: p.cont,
+                            data: p.data,
+                        })
+                    });
+                    st.received(bytes.len() as u64);
+                }
+                Some(Borrowed::Frame(Frame::Exited(e))) => exit = Some(e),
+                Some(Borrowed::Frame(Frame::Done)) => self.done = true,
+                Some(Borrowed::Frame(f)) => {
+                    return Err(format!("the job's supervisor sent {f:?} out of turn"))
+                }
+            }
         }
+        if let Some(mut st) = store {
+            let due = st.credit_due();
+            drop(st);
+            job.output_cv.notify_all();
+            self.grant(due);
+        }
+        if let Some(e) = exit {
+            self.exited = true;
+            match e {
+                Exit::Code(c) => job.set_exit(Some(c), None),
+                Exit::Signal(s) => job.set_exit(None, Some(s)),
+            }
+        }
+        Ok(())
     }
-}
 
-fn set_nonblocking(fd: i32) {
-    // SAFETY: fcntl on an fd we own.
-    unsafe {
-        let fl = libc::fcntl(fd, libc::F_GETFL);
-        if fl >= 0 {
-            libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK);
+    fn grant(&self, bytes: u64) {
+        if bytes > 0 {
+            // A failed write means the supervisor is gone; the socket's end tells us next.
+            let _ = self.control.send(&Frame::Credit { bytes });
         }
     }
 }

@@ -1,48 +1,158 @@
-//! A job's output records, bounded in memory.
+//! A job's output records, bounded in memory and on disk.
 //!
-//! Records live in memory up to a byte window; beyond it they go to a spool file that is created
-//! mode 0600 in a per-user directory and unlinked at once, so it vanishes with the job even if the
-//! process dies. The unread records are always the memory part followed by the spool part, so
-//! order is kept: once anything is spooled, new records follow it into the spool until the reader
-//! has caught up, and then the spool is dropped.
+//! Unread records are, in order: `mem` (in memory, up to the window), then the spool file, then
+//! `pending` (in memory, waiting to be written to the spool). A record enters `mem` only while
+//! nothing is spooled or pending, so order always holds. `pending` is written to the spool in
+//! batches; a record counts as spooled only once its bytes are written, so a full or failing
+//! disk leaves it in memory, never half-counted (the old buffered writer counted records that a
+//! later flush failed to write, and every receive then failed).
+//!
+//! Memory is bounded by credit: the store takes every record it is given, but the monitor grants
+//! the supervisor more credit only while `mem` + `pending` stay under the window plus
+//! [`OVERFLOW`]. When the spool cannot take more (disk full, unusable, or at [`SPOOL_LIMIT`]),
+//! `pending` fills up to that bound, credit stops, and the job blocks on write until output is
+//! received. The spool file is created 0600 in a private directory and unlinked at once; space
+//! the reader has consumed is given back to the filesystem as reading goes.
 
+use crate::protocol::INITIAL_WINDOW;
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-pub const STDOUT: u8 = 0;
-pub const STDERR: u8 = 1;
+pub use crate::protocol::{RECORDS, STDERR, STDOUT};
+
+/// Most unread output one job keeps in its spool file; past it, output pauses until received.
+pub const SPOOL_LIMIT: u64 = 2 << 30;
+/// Memory one job's output may use beyond its window when the spool cannot take it.
+pub const OVERFLOW: usize = 4 << 20;
+/// Bytes of a record header: flags (bits 0-6 stream, bit 7 continued) and a u32 LE length. The
+/// spool and the ABI's receive buffer use the same layout.
+pub const RECORD_HEADER: usize = 5;
+
+/// What a record costs in memory beyond its bytes (the Vec, the queue slot, the allocator).
+const MEM_OVERHEAD: usize = 64;
+/// Pending bytes written to the spool in one go.
+const FLUSH_AT: usize = 64 << 10;
+/// After a spool write fails, how long before trying again (unless reading frees space first).
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+/// Consumed spool bytes given back to the filesystem in steps of this size.
+const PUNCH_AT: u64 = 1 << 20;
+const INDEX_EVERY: u64 = 1024;
+const READ_CHUNK: usize = 1 << 20;
+/// Credit goes back in steps (a quarter of the window): fewer frames, and never a stall, since
+/// the supervisor still holds the rest of its window.
+const GRANT_STEP: u64 = INITIAL_WINDOW / 4;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
     pub stream: u8,
     /// The line continues in the next record (it was longer than the line limit).
     pub cont: bool,
+    /// The bytes as the job wrote them, line ending removed.
     pub data: Vec<u8>,
 }
 
 impl Record {
+    /// Size in the record layout (header and bytes).
+    pub fn encoded_len(&self) -> usize {
+        RECORD_HEADER + self.data.len()
+    }
+
+    /// Appends the record in the record layout.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        out.push((self.stream & 0x7f) | if self.cont { 0x80 } else { 0 });
+        out.extend_from_slice(&(self.data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&self.data);
+    }
+
     fn cost(&self) -> usize {
-        self.data.len() + 32
+        self.data.len() + MEM_OVERHEAD
     }
 }
 
-const HEADER: usize = 5; // stream/cont byte + u32 length
-const INDEX_EVERY: u64 = 1024;
-const READ_CHUNK: usize = 1 << 20;
+/// Why output is not going to the spool.
+#[derive(Debug, Clone)]
+enum Trouble {
+    Full(String),
+    Unusable(String),
+    Limit,
+    NoDir,
+}
+
+impl std::fmt::Display for Trouble {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Trouble::Full(e) => write!(f, "spool full ({e})"),
+            Trouble::Unusable(e) => write!(f, "spool unusable ({e})"),
+            Trouble::Limit => write!(f, "spool limit of {} MiB reached", SPOOL_LIMIT >> 20),
+            Trouble::NoDir => write!(f, "no spool directory"),
+        }
+    }
+}
 
 struct Spool {
     file: File,
-    writer: BufWriter<File>,
     write_off: u64,
     read_off: u64,
     /// Sequence number of the record at `read_off`.
     read_seq: u64,
-    /// Every INDEX_EVERY-th record: (seq, offset), to find a record for a non-consuming read.
+    /// Bytes before this offset were given back to the filesystem.
+    punched: u64,
+    can_punch: bool,
+    /// Records written since the last reset, for the index spacing.
+    written: u64,
+    /// Every INDEX_EVERY-th record written: (seq, offset), for reads that do not consume.
     index: Vec<(u64, u64)>,
-    appended: u64,
+    /// Where the last non-consuming read stopped (seq, offset): the next one usually goes on
+    /// from there.
+    cursor: (u64, u64),
+}
+
+/// How much one read may return: whole records only, stopping at the first that does not fit.
+struct Budget {
+    records: usize,
+    bytes: usize,
+    per_record: usize,
+    taken: usize,
+    too_big: Option<usize>,
+}
+
+impl Budget {
+    fn admit(&mut self, len: usize) -> bool {
+        if self.records == 0 {
+            return false;
+        }
+        let cost = self.per_record + len;
+        if cost > self.bytes {
+            if self.taken == 0 {
+                self.too_big = Some(cost);
+            }
+            self.records = 0;
+            return false;
+        }
+        self.records -= 1;
+        self.bytes -= cost;
+        self.taken += 1;
+        true
+    }
+
+    fn open(&self) -> bool {
+        self.records > 0
+    }
+}
+
+/// What one read returned.
+#[derive(Debug, Default)]
+pub struct Taken {
+    pub records: Vec<Record>,
+    /// Sequence number after the last record returned.
+    pub next: u64,
+    /// No record returned because the first one does not fit: its cost (`per_record` + length).
+    pub too_big: Option<usize>,
 }
 
 pub struct OutputStore {
@@ -52,14 +162,32 @@ pub struct OutputStore {
     mem_bytes: usize,
     window: usize,
     spool: Option<Spool>,
+    pending: VecDeque<Record>,
+    pending_bytes: usize,
     spool_dir: Option<PathBuf>,
-    spool_error: Option<String>,
-    /// Records that came after a spool write failed; they follow the spool.
-    overflow: VecDeque<Record>,
+    spool_limit: u64,
+    overflow: usize,
+    trouble: Option<Trouble>,
+    retry_at: Option<Instant>,
+    /// Output bytes taken off the wire and not yet given back as credit.
+    uncredited: u64,
+    ended: bool,
+    /// Called when reading made room while credit was held back.
+    on_room: Option<Box<dyn Fn() + Send>>,
 }
 
 impl OutputStore {
     pub fn new(window: usize, spool_dir: Option<PathBuf>) -> OutputStore {
+        OutputStore::with_limits(window, spool_dir, SPOOL_LIMIT, OVERFLOW)
+    }
+
+    /// With other limits than the defaults (for tests).
+    pub fn with_limits(
+        window: usize,
+        spool_dir: Option<PathBuf>,
+        spool_limit: u64,
+        overflow: usize,
+    ) -> OutputStore {
         OutputStore {
             head: 0,
             tail: 0,
@@ -67,9 +195,16 @@ impl OutputStore {
             mem_bytes: 0,
             window,
             spool: None,
+            pending: VecDeque::new(),
+            pending_bytes: 0,
             spool_dir,
-            spool_error: None,
-            overflow: VecDeque::new(),
+            spool_limit,
+            overflow,
+            trouble: None,
+            retry_at: None,
+            uncredited: 0,
+            ended: false,
+            on_room: None,
         }
     }
 
@@ -88,171 +223,337 @@ impl OutputStore {
     }
 
     pub fn is_spooling(&self) -> bool {
-        self.spool.is_some()
+        self.spool_unread()
     }
 
-    pub fn spool_error(&self) -> Option<&str> {
-        self.spool_error.as_deref()
+    /// Bytes of output held in memory (as the bound counts them).
+    pub fn memory_used(&self) -> usize {
+        self.mem_bytes + self.pending_bytes
     }
 
     pub fn push(&mut self, rec: Record) {
         self.tail += 1;
-        if !self.overflow.is_empty() {
-            self.overflow.push_back(rec);
+        if self.pending.is_empty()
+            && !self.spool_unread()
+            && self.mem_bytes + rec.cost() <= self.window
+        {
+            self.mem_bytes += rec.cost();
+            self.mem.push_back(rec);
             return;
         }
-        let over = self.mem_bytes + rec.cost() > self.window;
-        if (self.spool.is_some() || over) && self.spool_dir.is_some() {
-            match self.spool_append(&rec) {
-                Ok(()) => return,
-                Err(e) => {
-                    // A full or unwritable disk must not lose output: stop spooling and keep the
-                    // rest in memory behind whatever was spooled.
-                    self.spool_error = Some(e.to_string());
-                    self.spool_dir = None;
-                    if self.spool.is_some() {
-                        self.overflow.push_back(rec);
-                        return;
-                    }
-                }
-            }
+        self.pending_bytes += rec.cost();
+        self.pending.push_back(rec);
+        if self.pending_bytes >= FLUSH_AT {
+            self.flush();
         }
-        self.mem_bytes += rec.cost();
-        self.mem.push_back(rec);
     }
 
-    fn spool_append(&mut self, rec: &Record) -> io::Result<()> {
+    /// Records that `n` more output bytes came off the wire.
+    pub fn received(&mut self, n: u64) {
+        self.uncredited += n;
+    }
+
+    /// Credit to grant the supervisor now: nothing while memory is full, else what was taken
+    /// since the last grant, in steps.
+    pub fn credit_due(&mut self) -> u64 {
+        if self.ended || self.is_full() || self.uncredited < GRANT_STEP {
+            return 0;
+        }
+        std::mem::take(&mut self.uncredited)
+    }
+
+    /// Memory holds all it may: no more credit until output is received.
+    pub fn is_full(&self) -> bool {
+        self.memory_used() >= self.window + self.overflow
+    }
+
+    /// Credit is being held back: the supervisor sends only what credit it still holds.
+    pub fn is_holding_back(&self) -> bool {
+        !self.ended && self.uncredited > 0 && self.is_full()
+    }
+
+    /// Held back for a whole window: the supervisor has no credit left and has stopped reading
+    /// the job's pipes, so the job blocks once they are full.
+    pub fn is_paused(&self) -> bool {
+        self.is_holding_back() && self.uncredited >= INITIAL_WINDOW
+    }
+
+    /// How long until a failed spool may be tried again, while output is paused.
+    pub fn retry_in(&self) -> Option<Duration> {
+        match self.retry_at {
+            Some(t) if self.is_holding_back() => Some(t.saturating_duration_since(Instant::now())),
+            _ => None,
+        }
+    }
+
+    /// Tries the spool again now if its retry time has come (called by the monitor's timer).
+    pub fn retry(&mut self) {
+        if self.pending_bytes > 0 {
+            self.flush();
+        }
+    }
+
+    /// Calls `f` whenever reading makes room while credit is held back.
+    pub fn set_on_room(&mut self, f: Box<dyn Fn() + Send>) {
+        self.on_room = Some(f);
+    }
+
+    /// No more output will come: nothing is owed, nothing paused.
+    pub fn close(&mut self) {
+        self.ended = true;
+        self.uncredited = 0;
+    }
+
+    /// Why output is paused or kept in memory, for the job's status message.
+    pub fn note(&self) -> Option<String> {
+        if self.is_paused() {
+            let why = match &self.trouble {
+                Some(t) => t.to_string(),
+                None => "memory window full".to_string(),
+            };
+            return Some(format!("output paused: {why}; receive output to resume"));
+        }
+        match &self.trouble {
+            Some(t) if self.pending_bytes > 0 => Some(format!("output kept in memory: {t}")),
+            _ => None,
+        }
+    }
+
+    fn spool_unread(&self) -> bool {
+        self.spool
+            .as_ref()
+            .is_some_and(|s| s.read_off < s.write_off)
+    }
+
+    /// Writes pending records to the spool, as many as it takes. A record leaves `pending` only
+    /// once its bytes are written.
+    fn flush(&mut self) {
+        if self.pending.is_empty() || matches!(self.retry_at, Some(t) if Instant::now() < t) {
+            return;
+        }
+        let Some(dir) = self.spool_dir.clone() else {
+            self.trouble = Some(Trouble::NoDir);
+            return;
+        };
         if self.spool.is_none() {
-            self.spool = Some(open_spool(self.spool_dir.as_ref().unwrap(), self.tail - 1)?);
+            match open_spool(&dir) {
+                Ok(f) => {
+                    self.spool = Some(Spool {
+                        file: f,
+                        write_off: 0,
+                        read_off: 0,
+                        read_seq: 0,
+                        punched: 0,
+                        can_punch: true,
+                        written: 0,
+                        index: Vec::new(),
+                        cursor: (0, 0),
+                    })
+                }
+                Err(e) => return self.failed(&e),
+            }
         }
-        let seq = self.tail - 1;
-        let sp = self.spool.as_mut().unwrap();
-        let len = u32::try_from(rec.data.len())
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "record too large"))?;
-        if sp.appended % INDEX_EVERY == 0 {
-            sp.index.push((seq, sp.write_off));
+        let first_seq = self.tail - self.pending.len() as u64;
+        let sp = self.spool.as_mut().expect("opened above");
+        if sp.read_off == sp.write_off {
+            if let Err(e) = reset(sp, first_seq) {
+                self.spool = None;
+                return self.failed(&e);
+            }
         }
-        sp.appended += 1;
-        let mut hdr = [0u8; HEADER];
-        hdr[0] = rec.stream | if rec.cont { 0x80 } else { 0 };
-        hdr[1..].copy_from_slice(&len.to_le_bytes());
-        sp.writer.write_all(&hdr)?;
-        sp.writer.write_all(&rec.data)?;
-        sp.write_off += (HEADER + rec.data.len()) as u64;
-        Ok(())
+        let room = self.spool_limit.saturating_sub(sp.write_off - sp.punched);
+        let mut buf = Vec::with_capacity(self.pending_bytes.min(room as usize));
+        let mut index = Vec::new();
+        let mut n = 0u64;
+        for r in &self.pending {
+            if (buf.len() + r.encoded_len()) as u64 > room {
+                break;
+            }
+            if (sp.written + n) % INDEX_EVERY == 0 {
+                index.push((first_seq + n, sp.write_off + buf.len() as u64));
+            }
+            r.encode_into(&mut buf);
+            n += 1;
+        }
+        if n > 0 {
+            if let Err(e) = sp.file.write_all_at(&buf, sp.write_off) {
+                // Give back whatever part was written; the next try writes at the same offset.
+                let _ = sp.file.set_len(sp.write_off);
+                return self.failed(&e);
+            }
+            sp.write_off += buf.len() as u64;
+            sp.written += n;
+            sp.index.extend(index);
+            for _ in 0..n {
+                let r = self.pending.pop_front().expect("counted");
+                self.pending_bytes -= r.cost();
+            }
+            self.trouble = None;
+            self.retry_at = None;
+        }
+        if !self.pending.is_empty() {
+            self.trouble = Some(Trouble::Limit);
+        }
     }
 
-    /// Removes and returns up to `max_records` records (and about `max_bytes`), oldest first.
-    pub fn take(&mut self, max_records: usize, max_bytes: usize) -> io::Result<Vec<Record>> {
+    fn failed(&mut self, e: &io::Error) {
+        let msg = os_message(e);
+        self.trouble = Some(match e.raw_os_error() {
+            Some(libc::ENOSPC) | Some(libc::EDQUOT) | Some(libc::EFBIG) => Trouble::Full(msg),
+            _ => Trouble::Unusable(msg),
+        });
+        self.retry_at = Some(Instant::now() + RETRY_AFTER);
+    }
+
+    /// Consumes and returns the oldest records: whole records, as many as `max_records` and
+    /// `max_bytes` allow, each costing `per_record` plus its length.
+    pub fn take(
+        &mut self,
+        max_records: usize,
+        max_bytes: usize,
+        per_record: usize,
+    ) -> io::Result<Taken> {
+        let mut b = Budget {
+            records: max_records,
+            bytes: max_bytes,
+            per_record,
+            taken: 0,
+            too_big: None,
+        };
         let mut out = Vec::new();
-        let mut bytes = 0;
-        while out.len() < max_records && bytes < max_bytes {
-            match self.mem.pop_front() {
-                Some(r) => {
-                    self.mem_bytes -= r.cost();
-                    bytes += r.data.len();
-                    self.head += 1;
-                    out.push(r);
+        let mut freed_disk = false;
+        let was_holding = self.is_holding_back();
+        while b.open() {
+            if let Some(r) = self.mem.front() {
+                if !b.admit(r.data.len()) {
+                    break;
                 }
-                None => break,
+                let r = self.mem.pop_front().expect("front");
+                self.mem_bytes -= r.cost();
+                self.head += 1;
+                out.push(r);
+                continue;
             }
-        }
-        if self.mem.is_empty() && out.len() < max_records && bytes < max_bytes {
-            if let Some(sp) = self.spool.as_mut() {
-                sp.writer.flush()?;
-                let (recs, off) = read_at(
-                    &sp.file,
-                    sp.read_off,
-                    sp.write_off,
-                    max_records - out.len(),
-                    max_bytes - bytes,
-                )?;
-                sp.read_off = off;
-                sp.read_seq += recs.len() as u64;
-                self.head += recs.len() as u64;
-                out.extend(recs);
+            if self.spool_unread() {
+                let sp = self.spool.as_mut().expect("unread");
+                let before = out.len();
+                sp.read_off = read_spool(&sp.file, sp.read_off, sp.write_off, &mut b, &mut out)?;
+                let n = (out.len() - before) as u64;
+                sp.read_seq += n;
+                self.head += n;
                 if sp.read_off == sp.write_off {
-                    self.spool = None; // caught up: drop the file, new records go to memory
-                    for r in self.overflow.drain(..) {
-                        self.mem_bytes += r.cost();
-                        self.mem.push_back(r);
-                    }
-                    if out.len() < max_records && bytes < max_bytes {
-                        out.extend(self.take(max_records - out.len(), max_bytes - bytes)?);
-                    }
+                    // Caught up: the file is emptied (all its space freed) and what waited
+                    // behind it now follows the memory part directly.
+                    let _ = reset(sp, self.tail - self.pending.len() as u64);
+                    self.mem.append(&mut self.pending);
+                    self.mem_bytes += std::mem::take(&mut self.pending_bytes);
+                    freed_disk = true;
+                } else {
+                    freed_disk |= punch(sp);
                 }
+                if n == 0 {
+                    break;
+                }
+                continue;
             }
+            if !self.pending.is_empty() {
+                self.mem.append(&mut self.pending);
+                self.mem_bytes += std::mem::take(&mut self.pending_bytes);
+                continue;
+            }
+            break;
         }
-        Ok(out)
+        if (was_holding && !out.is_empty()) || (freed_disk && self.pending_bytes > 0) {
+            self.room_made(freed_disk);
+        }
+        Ok(Taken {
+            next: self.head,
+            records: out,
+            too_big: b.too_big,
+        })
     }
 
-    /// Returns up to `max_records` records from sequence `from` on without consuming them, and
-    /// the sequence number to continue from.
+    /// Reading made room: retry the spool if it was the disk that was short, and wake the
+    /// monitor so it grants the credit it held back.
+    fn room_made(&mut self, freed_disk: bool) {
+        if freed_disk {
+            self.retry_at = None;
+        }
+        self.flush();
+        if !self.is_full() && self.uncredited > 0 {
+            if let Some(f) = &self.on_room {
+                f();
+            }
+        }
+    }
+
+    /// Returns records from sequence `from` on without consuming them, as `take` counts them.
     pub fn peek(
         &mut self,
         from: u64,
         max_records: usize,
         max_bytes: usize,
-    ) -> io::Result<(Vec<Record>, u64)> {
-        let mut seq = from.max(self.head);
+        per_record: usize,
+    ) -> io::Result<Taken> {
+        let mut b = Budget {
+            records: max_records,
+            bytes: max_bytes,
+            per_record,
+            taken: 0,
+            too_big: None,
+        };
         let mut out = Vec::new();
-        let mut bytes = 0;
+        let mut seq = from.max(self.head);
         let mem_end = self.head + self.mem.len() as u64;
-        while seq < mem_end && out.len() < max_records && bytes < max_bytes {
+        let pend_start = self.tail - self.pending.len() as u64;
+        while seq < mem_end && b.open() {
             let r = &self.mem[(seq - self.head) as usize];
-            bytes += r.data.len();
+            if !b.admit(r.data.len()) {
+                break;
+            }
             out.push(r.clone());
             seq += 1;
         }
-        if seq >= mem_end && out.len() < max_records && bytes < max_bytes {
-            if let Some(sp) = self.spool.as_mut() {
-                sp.writer.flush()?;
-                // Start from the nearest indexed record at or before `seq`, then skip forward.
-                let (mut at_seq, mut off) = (sp.read_seq, sp.read_off);
-                for &(s, o) in sp.index.iter().rev() {
-                    if s <= seq && s >= sp.read_seq {
-                        at_seq = s;
-                        off = o;
-                        break;
-                    }
-                }
-                while at_seq < seq {
-                    off = skip_one(&sp.file, off)?;
-                    at_seq += 1;
-                }
-                let (recs, _) = read_at(
-                    &sp.file,
-                    off,
-                    sp.write_off,
-                    max_records - out.len(),
-                    max_bytes - bytes,
-                )?;
-                seq += recs.len() as u64;
-                bytes += recs.iter().map(|r| r.data.len()).sum::<usize>();
-                out.extend(recs);
-                let over_start = self.tail - self.overflow.len() as u64;
-                while seq >= over_start
-                    && seq < self.tail
-                    && out.len() < max_records
-                    && bytes < max_bytes
-                {
-                    let r = &self.overflow[(seq - over_start) as usize];
-                    bytes += r.data.len();
-                    out.push(r.clone());
-                    seq += 1;
-                }
-            }
+        if seq >= mem_end && seq < pend_start && b.open() {
+            let sp = self
+                .spool
+                .as_mut()
+                .expect("records between memory and pending");
+            let off = seek(sp, seq)?;
+            let before = out.len();
+            let end = read_spool(&sp.file, off, sp.write_off, &mut b, &mut out)?;
+            seq += (out.len() - before) as u64;
+            sp.cursor = (seq, end);
         }
-        Ok((out, seq))
+        while seq >= pend_start && seq < self.tail && b.open() {
+            let r = &self.pending[(seq - pend_start) as usize];
+            if !b.admit(r.data.len()) {
+                break;
+            }
+            out.push(r.clone());
+            seq += 1;
+        }
+        Ok(Taken {
+            records: out,
+            next: seq,
+            too_big: b.too_big,
+        })
     }
 }
 
-fn open_spool(dir: &PathBuf, seq: u64) -> io::Result<Spool> {
+fn os_message(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+fn open_spool(dir: &Path) -> io::Result<File> {
     ensure_private_dir(dir)?;
     let path = dir.join(format!(
-        "{}-{}-{}.spool",
+        "{}-{}.spool",
         std::process::id(),
-        seq,
         crate::engine::ids::new_instance_id()
     ));
     let file = OpenOptions::new()
@@ -264,20 +565,69 @@ fn open_spool(dir: &PathBuf, seq: u64) -> io::Result<Spool> {
         .open(&path)?;
     // Unlinked at once: the data lives as long as the open file, and nothing is left behind.
     std::fs::remove_file(&path)?;
-    let writer = BufWriter::with_capacity(64 * 1024, file.try_clone()?);
-    Ok(Spool {
-        file,
-        writer,
-        write_off: 0,
-        read_off: 0,
-        read_seq: seq,
-        index: Vec::new(),
-        appended: 0,
-    })
+    Ok(file)
 }
 
-/// Creates `dir` as 0700 if missing and refuses one that another user owns or others can write.
-pub fn ensure_private_dir(dir: &PathBuf) -> io::Result<()> {
+/// Empties the spool file (giving its space back) and starts it again at record `seq`.
+fn reset(sp: &mut Spool, seq: u64) -> io::Result<()> {
+    if sp.write_off > 0 {
+        sp.file.set_len(0)?;
+    }
+    sp.write_off = 0;
+    sp.read_off = 0;
+    sp.read_seq = seq;
+    sp.punched = 0;
+    sp.written = 0;
+    sp.index.clear();
+    sp.cursor = (seq, 0);
+    Ok(())
+}
+
+/// Gives the consumed part of the spool back to the filesystem; true when it did.
+fn punch(sp: &mut Spool) -> bool {
+    let upto = sp.read_off & !4095;
+    if !sp.can_punch || upto < sp.punched + PUNCH_AT {
+        return false;
+    }
+    // SAFETY: fallocate on a file we own; it only deallocates the byte range given.
+    let r = unsafe {
+        libc::fallocate(
+            sp.file.as_raw_fd(),
+            libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+            sp.punched as libc::off_t,
+            (upto - sp.punched) as libc::off_t,
+        )
+    };
+    if r != 0 {
+        sp.can_punch = false; // not supported here: the space comes back when the file empties
+        return false;
+    }
+    sp.punched = upto;
+    true
+}
+
+/// Offset of record `seq` in the spool: from the closest known position at or before it.
+fn seek(sp: &Spool, seq: u64) -> io::Result<u64> {
+    let mut at = (sp.read_seq, sp.read_off);
+    if sp.cursor.0 <= seq && sp.cursor.0 >= at.0 {
+        at = sp.cursor;
+    }
+    let i = sp.index.partition_point(|&(s, _)| s <= seq);
+    if i > 0 && sp.index[i - 1].0 > at.0 {
+        at = sp.index[i - 1];
+    }
+    let (mut s, mut off) = at;
+    while s < seq {
+        let (_, _, len) = read_header(&sp.file, off)?;
+        off += (RECORD_HEADER + len) as u64;
+        s += 1;
+    }
+    Ok(off)
+}
+
+/// Creates `dir` as 0700 if missing and refuses one that another user owns, others can write,
+/// or that is a symlink.
+pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -288,162 +638,66 @@ pub fn ensure_private_dir(dir: &PathBuf) -> io::Result<()> {
     if !md.is_dir() || md.uid() != uid || md.mode() & 0o022 != 0 {
         return Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
-            format!(
-                "spool directory {} is not a private directory of this user",
-                dir.display()
-            ),
+            format!("{} is not a private directory of this user", dir.display()),
         ));
     }
     Ok(())
 }
 
 fn read_header(file: &File, off: u64) -> io::Result<(u8, bool, usize)> {
-    let mut hdr = [0u8; HEADER];
+    let mut hdr = [0u8; RECORD_HEADER];
     file.read_exact_at(&mut hdr, off)?;
-    let len = u32::from_le_bytes([hdr[1], hdr[2], hdr[3], hdr[4]]) as usize;
-    Ok((hdr[0] & 0x7f, hdr[0] & 0x80 != 0, len))
+    Ok(parse_header(&hdr))
 }
 
-fn skip_one(file: &File, off: u64) -> io::Result<u64> {
-    let (_, _, len) = read_header(file, off)?;
-    Ok(off + (HEADER + len) as u64)
+fn parse_header(h: &[u8]) -> (u8, bool, usize) {
+    let len = u32::from_le_bytes([h[1], h[2], h[3], h[4]]) as usize;
+    (h[0] & 0x7f, h[0] & 0x80 != 0, len)
 }
 
-fn read_at(
+/// Reads records from `off` up to `end` while the budget admits them; returns where it stopped.
+fn read_spool(
     file: &File,
     mut off: u64,
     end: u64,
-    max_records: usize,
-    max_bytes: usize,
-) -> io::Result<(Vec<Record>, u64)> {
-    let mut out = Vec::new();
-    let mut bytes = 0;
-    while off < end && out.len() < max_records && bytes < max_bytes {
-        let want = ((end - off) as usize).min(READ_CHUNK);
-        let mut buf = vec![0u8; want];
+    b: &mut Budget,
+    out: &mut Vec<Record>,
+) -> io::Result<u64> {
+    let mut buf = Vec::new();
+    while off < end && b.open() {
+        buf.resize(((end - off) as usize).min(READ_CHUNK), 0);
         file.read_exact_at(&mut buf, off)?;
         let mut pos = 0;
-        while pos + HEADER <= buf.len() && out.len() < max_records && bytes < max_bytes {
-            let len = u32::from_le_bytes([buf[pos + 1], buf[pos + 2], buf[pos + 3], buf[pos + 4]])
-                as usize;
-            if pos + HEADER + len > buf.len() {
-                break;
+        while pos + RECORD_HEADER <= buf.len() {
+            let (stream, cont, len) = parse_header(&buf[pos..]);
+            let whole = pos + RECORD_HEADER + len <= buf.len();
+            if !whole && pos > 0 {
+                break; // read again from this record on
             }
-            out.push(Record {
-                stream: buf[pos] & 0x7f,
-                cont: buf[pos] & 0x80 != 0,
-                data: buf[pos + HEADER..pos + HEADER + len].to_vec(),
-            });
-            bytes += len;
-            pos += HEADER + len;
+            if !b.admit(len) {
+                return Ok(off + pos as u64);
+            }
+            let data = if whole {
+                buf[pos + RECORD_HEADER..pos + RECORD_HEADER + len].to_vec()
+            } else {
+                // One record larger than the chunk: read it whole.
+                let mut d = vec![0u8; len];
+                file.read_exact_at(&mut d, off + RECORD_HEADER as u64)?;
+                d
+            };
+            out.push(Record { stream, cont, data });
+            pos += RECORD_HEADER + len;
         }
         if pos == 0 {
-            // One record larger than the chunk: read it whole.
-            let (stream, cont, len) = read_header(file, off)?;
-            let mut data = vec![0u8; len];
-            file.read_exact_at(&mut data, off + HEADER as u64)?;
-            bytes += len;
-            out.push(Record { stream, cont, data });
-            pos = HEADER + len;
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the spool file ends inside a record",
+            ));
         }
         off += pos as u64;
     }
-    Ok((out, off))
+    Ok(off)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rec(i: usize) -> Record {
-        Record {
-            stream: (i % 2) as u8,
-            cont: false,
-            data: format!("line {i}").into_bytes(),
-        }
-    }
-
-    fn tmpdir() -> PathBuf {
-        std::env::temp_dir().join(format!(
-            "rjob-test-{}-{}",
-            std::process::id(),
-            crate::engine::ids::new_instance_id()
-        ))
-    }
-
-    #[test]
-    fn memory_only_roundtrip() {
-        let mut s = OutputStore::new(1 << 20, None);
-        for i in 0..10 {
-            s.push(rec(i));
-        }
-        let (p, next) = s.peek(0, 100, usize::MAX).unwrap();
-        assert_eq!(p.len(), 10);
-        assert_eq!(next, 10);
-        let t = s.take(4, usize::MAX).unwrap();
-        assert_eq!(t, (0..4).map(rec).collect::<Vec<_>>());
-        assert_eq!(s.head(), 4);
-        assert!(s.has_data());
-    }
-
-    #[test]
-    fn spools_past_the_window_and_keeps_order() {
-        let dir = tmpdir();
-        let mut s = OutputStore::new(200, Some(dir.clone()));
-        for i in 0..5000 {
-            s.push(rec(i));
-        }
-        assert!(s.is_spooling());
-        // The spool file is unlinked: the directory holds nothing, only our open fd reaches it,
-        // and it is readable by this user alone.
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
-        let spool_fd = std::fs::read_dir("/proc/self/fd")
-            .unwrap()
-            .flatten()
-            .find(|e| {
-                std::fs::read_link(e.path())
-                    .map(|t| t.starts_with(&dir))
-                    .unwrap_or(false)
-            })
-            .expect("an open spool file");
-        let target = std::fs::read_link(spool_fd.path()).unwrap();
-        assert!(
-            target.to_string_lossy().ends_with("(deleted)"),
-            "{target:?}"
-        );
-        assert_eq!(
-            std::fs::metadata(spool_fd.path()).unwrap().mode() & 0o777,
-            0o600
-        );
-        let (p, next) = s.peek(2500, 3, usize::MAX).unwrap();
-        assert_eq!(p, (2500..2503).map(rec).collect::<Vec<_>>());
-        assert_eq!(next, 2503);
-        let mut all = Vec::new();
-        loop {
-            let t = s.take(333, usize::MAX).unwrap();
-            if t.is_empty() {
-                break;
-            }
-            all.extend(t);
-            if all.len() < 5000 {
-                s.push(rec(100_000 + all.len())); // written while reading: must come after the rest
-            }
-        }
-        assert_eq!(&all[..5000], &(0..5000).map(rec).collect::<Vec<_>>()[..]);
-        assert!(all[5000..]
-            .iter()
-            .all(|r| String::from_utf8_lossy(&r.data).starts_with("line 1")));
-        assert_eq!(all.len(), 5000 + 15);
-        assert!(!s.is_spooling());
-        let _ = std::fs::remove_dir(&dir);
-    }
-
-    #[test]
-    fn spool_dir_is_private() {
-        let dir = tmpdir();
-        ensure_private_dir(&dir).unwrap();
-        let md = std::fs::metadata(&dir).unwrap();
-        assert_eq!(md.mode() & 0o777, 0o700);
-        let _ = std::fs::remove_dir(&dir);
-    }
-}
+mod tests;

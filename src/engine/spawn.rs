@@ -1,16 +1,19 @@
-//! Starting a job: launch its supervisor, hand it the launch spec, and wait for its word that the
-//! job's process runs (or why it could not start).
+//! Starting a job: launch its supervisor, hand it the start spec in a `Launch` frame, and wait for
+//! its word that the job's process runs (or why it could not start).
 
 use crate::engine::error::{EngineError, Result};
-use crate::engine::lines::LineReader;
-use crate::protocol::{Event, Launch};
+use crate::engine::flow::Control;
+use crate::protocol::{Decoder, Frame, FrameReader, VERSION};
+use crate::spec::StartSpec;
 use once_cell::sync::Lazy;
-use std::io::Write;
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
 use std::os::fd::OwnedFd;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,32 +21,35 @@ use std::time::Duration;
 pub struct Launched {
     pub supervisor: Child,
     pub pid: i32,
-    /// Engine end of the socket, for stop commands; shared with the job, not duplicated.
-    pub control: Arc<UnixStream>,
-    pub events: LineReader<UnixStream>,
-    pub stdout: ChildStdout,
-    pub stderr: ChildStderr,
+    /// Engine end of the socket: the monitor reads it, stop commands and credit are written to it.
+    pub control: Arc<Control>,
+    /// Bytes that came after the supervisor's `Started`.
+    pub pending: Decoder,
 }
 
 pub const SUPERVISOR_NAME: &str = "rjob-supervisor";
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
-static SUPERVISOR: Lazy<Option<PathBuf>> = Lazy::new(find_supervisor);
+static SUPERVISOR: Lazy<std::result::Result<PathBuf, String>> =
+    Lazy::new(|| find_supervisor().and_then(|p| runnable(&p, &user_cache_dir())));
 
 /// `RJOB_SUPERVISOR` if set, else `rjob-supervisor` beside this library (or one folder up, where
 /// cargo puts test binaries).
-fn find_supervisor() -> Option<PathBuf> {
+fn find_supervisor() -> std::result::Result<PathBuf, String> {
     if let Some(p) = std::env::var_os("RJOB_SUPERVISOR") {
-        return Some(PathBuf::from(p));
+        return Ok(PathBuf::from(p));
     }
-    let here = library_path()?;
-    let dir = here.parent()?;
+    let missing = || format!("{SUPERVISOR_NAME} was not found beside the library");
+    let here = library_path().ok_or_else(missing)?;
+    let dir = here.parent().ok_or_else(missing)?;
     [
-        dir.join(SUPERVISOR_NAME),
-        dir.parent()?.join(SUPERVISOR_NAME),
+        Some(dir.join(SUPERVISOR_NAME)),
+        dir.parent().map(|d| d.join(SUPERVISOR_NAME)),
     ]
     .into_iter()
+    .flatten()
     .find(|p| p.is_file())
+    .ok_or_else(missing)
 }
 
 fn library_path() -> Option<PathBuf> {
@@ -61,60 +67,174 @@ fn library_path() -> Option<PathBuf> {
     }
 }
 
-pub fn launch(l: &Launch) -> Result<Launched> {
-    let exe = SUPERVISOR.as_ref().ok_or_else(|| {
-        EngineError::Spawn(format!(
-            "{SUPERVISOR_NAME} was not found beside the library"
-        ))
-    })?;
+/// Per-user cache folder: `$XDG_CACHE_HOME`, else `~/.cache`, else a per-user folder in /tmp.
+pub fn user_cache_dir() -> PathBuf {
+    let abs = |v: Option<std::ffi::OsString>| v.map(PathBuf::from).filter(|p| p.is_absolute());
+    abs(std::env::var_os("XDG_CACHE_HOME"))
+        .or_else(|| abs(std::env::var_os("HOME")).map(|h| h.join(".cache")))
+        // SAFETY: geteuid has no preconditions.
+        .unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("rjob-{}", unsafe { libc::geteuid() }))
+        })
+}
+
+/// The supervisor as found if this user may run it; otherwise (an installed module that lost
+/// its execute bits, or a read-only or noexec copy) a private copy in the cache.
+pub fn runnable(exe: &Path, cache: &Path) -> std::result::Result<PathBuf, String> {
+    if may_execute(exe) {
+        return Ok(exe.to_path_buf());
+    }
+    cached_copy(exe, cache).map_err(|e| {
+        format!(
+            "{} is not executable, and copying it to {} failed: {e}",
+            exe.display(),
+            cache.display()
+        )
+    })
+}
+
+fn may_execute(p: &Path) -> bool {
+    let Ok(c) = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()))
+    else {
+        return false;
+    };
+    // SAFETY: access reads a NUL-terminated path we own.
+    unsafe { libc::access(c.as_ptr(), libc::X_OK) == 0 }
+}
+
+/// Copies `exe` once to `<cache>/rjob/bin/<version>-<size>-<mtime>/rjob-supervisor` (folders
+/// 0700, file 0700, written under a temporary name and renamed into place) and returns that path.
+fn cached_copy(exe: &Path, cache: &Path) -> io::Result<PathBuf> {
+    let md = fs::metadata(exe)?;
+    let bin = cache.join("rjob").join("bin");
+    let dir = bin.join(format!(
+        "{}-{}-{}",
+        env!("CARGO_PKG_VERSION"),
+        md.len(),
+        md.mtime()
+    ));
+    for d in [cache.join("rjob"), bin, dir.clone()] {
+        crate::engine::output::ensure_private_dir(&d)?;
+    }
+    let target = dir.join(SUPERVISOR_NAME);
+    if let Ok(t) = fs::symlink_metadata(&target) {
+        if t.is_file() && t.len() == md.len() && may_execute(&target) {
+            return Ok(target);
+        }
+    }
+    let tmp = dir.join(format!(
+        ".{SUPERVISOR_NAME}.{}.{}",
+        std::process::id(),
+        crate::engine::ids::new_instance_id()
+    ));
+    let copy = (|| {
+        let mut out = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o700)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&tmp)?;
+        io::copy(&mut fs::File::open(exe)?, &mut out)?;
+        out.sync_all()?;
+        fs::rename(&tmp, &target)
+    })();
+    if copy.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    copy.map(|_| target)
+}
+
+pub fn launch(spec: &StartSpec) -> Result<Launched> {
+    let json = serde_json::to_vec(spec).map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+    let launch = Frame::Launch {
+        version: VERSION,
+        spec: json,
+    }
+    .to_bytes()
+    .map_err(|e| EngineError::InvalidArgument(format!("{e} (is stdin too large?)")))?;
+    let exe = SUPERVISOR.clone().map_err(EngineError::Spawn)?;
     let (ours, theirs) = UnixStream::pair()?; // both ends CLOEXEC; fd 0 of the child keeps its end
-    let mut supervisor = Command::new(exe)
+    let mut supervisor = Command::new(&exe)
         .stdin(Stdio::from(OwnedFd::from(theirs)))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         // Its own group keeps the terminal's Ctrl+C (meant for pwsh) away from the job.
         .process_group(0)
         .spawn()
         .map_err(|e| EngineError::Spawn(format!("cannot start {}: {e}", exe.display())))?;
-    let mut line =
-        serde_json::to_string(l).map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
-    line.push('\n');
-    let handshake = (|| -> Result<(i32, LineReader<UnixStream>)> {
-        (&ours).write_all(line.as_bytes())?;
+    let handshake = (|| -> Result<(i32, Decoder)> {
+        (&ours).write_all(&launch)?;
         ours.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
-        let mut events = LineReader::new(ours.try_clone()?, 1 << 20);
-        let first = events.next_line().ok_or_else(|| {
-            EngineError::Spawn("the job supervisor exited before starting the job".into())
-        })?;
-        match serde_json::from_slice::<Event>(&first) {
-            Ok(Event::Started { pid }) => {
-                ours.set_read_timeout(None)?;
-                Ok((pid, events))
-            }
-            Ok(Event::SpawnError { message, .. }) => Err(EngineError::Spawn(message)),
-            _ => Err(EngineError::Spawn(
-                "the job supervisor sent an unexpected reply".into(),
+        let mut events = FrameReader::new(&ours);
+        let first = events
+            .next_frame()
+            .map_err(|e| EngineError::Spawn(format!("no answer from the job supervisor: {e}")))?;
+        ours.set_read_timeout(None)?;
+        match first {
+            Some(Frame::Started { pid }) => Ok((pid, events.into_parts().1)),
+            Some(Frame::SpawnError { message, .. }) => Err(EngineError::Spawn(message)),
+            None => Err(EngineError::Spawn(
+                "the job supervisor exited before starting the job".into(),
             )),
+            Some(f) => Err(EngineError::Spawn(format!(
+                "the job supervisor sent {f:?} instead of Started"
+            ))),
         }
     })();
     match handshake {
-        Ok((pid, events)) => {
-            let stdout = supervisor.stdout.take().expect("piped");
-            let stderr = supervisor.stderr.take().expect("piped");
-            Ok(Launched {
-                supervisor,
-                pid,
-                control: Arc::new(ours),
-                events,
-                stdout,
-                stderr,
-            })
-        }
+        Ok((pid, pending)) => Ok(Launched {
+            supervisor,
+            pid,
+            control: Arc::new(Control::new(ours)?),
+            pending,
+        }),
         Err(e) => {
             drop(ours); // EOF tells a live supervisor to clean up and leave
             let _ = supervisor.kill();
             let _ = supervisor.wait(); // our own child: waitpid(pid), never -1
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_supervisor_without_execute_bits_is_copied_once_to_a_private_cache() {
+        let root = std::env::temp_dir().join(format!(
+            "rjob-spawn-test-{}",
+            crate::engine::ids::new_instance_id()
+        ));
+        fs::create_dir_all(&root).unwrap();
+        let exe = root.join("installed-supervisor");
+        fs::write(&exe, b"#!/bin/sh\necho hi\n").unwrap();
+        let mut perm = fs::metadata(&exe).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o444);
+        fs::set_permissions(&exe, perm).unwrap();
+        let cache = root.join("cache");
+        let got = runnable(&exe, &cache).unwrap();
+        assert!(got.starts_with(cache.join("rjob/bin")), "{got:?}");
+        assert!(got.ends_with(SUPERVISOR_NAME));
+        assert_eq!(fs::read(&got).unwrap(), fs::read(&exe).unwrap());
+        assert_eq!(fs::metadata(&got).unwrap().mode() & 0o777, 0o700);
+        for d in ["rjob", "rjob/bin"] {
+            assert_eq!(fs::metadata(cache.join(d)).unwrap().mode() & 0o777, 0o700);
+        }
+        assert_eq!(
+            fs::metadata(got.parent().unwrap()).unwrap().mode() & 0o777,
+            0o700
+        );
+        // Once: the second call finds the copy, and no temporary file is left behind.
+        let ino = fs::metadata(&got).unwrap().ino();
+        assert_eq!(runnable(&exe, &cache).unwrap(), got);
+        assert_eq!(fs::metadata(&got).unwrap().ino(), ino);
+        assert_eq!(fs::read_dir(got.parent().unwrap()).unwrap().count(), 1);
+        // An executable one is used where it is.
+        let ok = root.join("ok");
+        fs::copy("/bin/true", &ok).unwrap();
+        assert_eq!(runnable(&ok, &cache).unwrap(), ok);
+        fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -1,6 +1,8 @@
-//! Status codes returned by every C ABI function. The numbers are part of the ABI: never reuse one.
+//! Status codes returned by every C ABI function. The numbers are part of the ABI: never reuse
+//! or renumber one; new ones are appended.
 
-/// Result of every `rjob_*` call. Output parameters are written only on `RJOB_STATUS_OK`.
+/// Result of every `rjob_*` call that can fail. Output parameters are written only on
+/// `RJOB_STATUS_OK`, except the "bytes needed" outputs of `RJOB_STATUS_BUFFER_TOO_SMALL`.
 #[repr(i32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RjobStatus {
@@ -24,8 +26,12 @@ pub enum RjobStatus {
     Timeout = 8,
     /// An operating-system call failed.
     Io = 9,
-    /// `rjob_string_free` was given a pointer the library did not hand out (or already freed).
+    /// No longer returned: ABI v1's string-freeing function gave it for a pointer it did not own. The
+    /// library hands out no memory since ABI v2. Kept so that no number is ever reused.
     UnknownPointer = 10,
     /// A bug: the library caught a panic. The message is in `rjob_last_error`.
     Panic = 11,
+    /// The caller's buffer cannot hold the result. The call's "needed" output says how many bytes
+    /// would; nothing was consumed, so the same call with a large enough buffer gets it.
+    BufferTooSmall = 12,
 }

@@ -5,26 +5,33 @@
 //! here, unlike inside pwsh), reports the job's exit status to the engine, stops the tree on
 //! command with SIGTERM then SIGKILL after the grace period, and stops it too when the engine's end
 //! of the socket closes (pwsh exited or was killed).
+//!
+//! It owns the job's stdout, stderr and (on request) fd-3 records pipes and forwards them as
+//! `Data` frames within the credit the engine grants. One thread, one poll loop: the socket,
+//! a signalfd for SIGCHLD, the pipes and the job's stdin. Commands are read whenever they come and
+//! events go out at once: only the pipes wait for credit.
 
+pub mod child;
 pub mod proctree;
 pub mod signal;
+pub mod tree;
 
-use crate::engine::lines::LineReader;
-use crate::protocol::{event_line, Command, Event, Launch};
-use crossbeam_channel::{after, never, select, unbounded, Receiver, Sender};
-use std::io::Write;
-use std::os::fd::FromRawFd;
+use crate::protocol::{
+    Decoder, Exit, Frame, FrameReader, Launch, END_ALLOWANCE, INITIAL_WINDOW, MAX_DATA, RECORDS,
+    STDERR, STDOUT, VERSION,
+};
+use crate::supervisor::child::{close_inherited_fds, reset_signals, spawn_job, JobIo};
+use std::io::{self, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::Stdio;
+use std::process::{ChildStdin, Stdio};
 use std::time::{Duration, Instant};
 
-enum Msg {
-    Cmd(Command),
-    EngineGone,
-    MainExited(std::process::ExitStatus),
-    AllGone,
-}
+/// Output bytes queued for the socket before the pipes wait: the engine reads continuously, so
+/// this only smooths bursts.
+const OUT_HIGH: usize = 256 << 10;
+/// The last frames (`Done`) may wait this long for a slow engine before the supervisor leaves.
+const FINAL_WRITE: Duration = Duration::from_secs(10);
 
 /// Runs the supervisor; the return value is its exit code.
 pub fn run() -> i32 {
@@ -32,239 +39,531 @@ pub fn run() -> i32 {
     close_inherited_fds();
     // SAFETY: prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
-    // SAFETY: the engine passes the socket as fd 0; we take ownership of it once.
-    let ctl = unsafe { UnixStream::from_raw_fd(0) };
-    let mut reader = match ctl.try_clone() {
-        Ok(r) => LineReader::new(r, 64 << 20),
-        Err(_) => return 2,
-    };
-    let Some(first) = reader.next_line() else {
+    let Some(ctl) = take_socket() else {
         return 2;
     };
-    let launch: Launch = match serde_json::from_slice(&first) {
-        Ok(l) => l,
-        Err(e) => {
-            send(
-                &ctl,
-                &Event::SpawnError {
-                    message: format!("bad launch spec: {e}"),
-                    errno: 0,
-                },
-            );
-            return 2;
-        }
+    let mut reader = FrameReader::new(&ctl);
+    let (version, spec) = match reader.next_frame() {
+        Ok(Some(Frame::Launch { version, spec })) => (version, spec),
+        _ => return 2,
     };
-    let mut child = match spawn_job(&launch) {
-        Ok(c) => c,
-        Err(e) => {
-            send(
-                &ctl,
-                &Event::SpawnError {
-                    message: e.to_string(),
+    let (_, pending) = reader.into_parts();
+    let refuse = |message: String| {
+        let _ = crate::protocol::write_frame(
+            &mut &ctl,
+            &Frame::SpawnError {
+                errno: libc::EPROTO,
+                message,
+            },
+        );
+        2
+    };
+    if version != VERSION {
+        return refuse(format!(
+            "the job supervisor speaks protocol version {VERSION}, not {version}"
+        ));
+    }
+    let launch: Launch = match serde_json::from_slice(&spec) {
+        Ok(l) => l,
+        Err(e) => return refuse(format!("bad launch spec: {e}")),
+    };
+    let sigfd = match child_signals() {
+        Ok(fd) => fd,
+        Err(e) => return refuse(format!("cannot watch the job's processes: {e}")),
+    };
+    let mut s = match start(&launch, ctl, sigfd, pending) {
+        Ok(s) => s,
+        Err((ctl, e)) => {
+            let _ = crate::protocol::write_frame(
+                &mut &ctl,
+                &Frame::SpawnError {
                     errno: e.raw_os_error().unwrap_or(0),
+                    message: e.to_string(),
                 },
             );
             return 1;
         }
     };
-    let main_pid = child.id() as i32;
-    send(&ctl, &Event::Started { pid: main_pid });
-    if let (Some(data), Some(mut stdin)) = (launch.stdin.clone(), child.stdin.take()) {
-        std::thread::spawn(move || {
-            let _ = stdin.write_all(data.as_bytes());
-        });
-    }
-    // The job holds the output pipes now; letting go of ours makes EOF mean "the tree is gone".
-    detach_stdio();
-
-    let (tx, rx) = unbounded();
-    spawn_reaper(main_pid, tx.clone());
-    spawn_command_reader(reader, tx);
-    drop(child); // reaped by the reaper thread, not by std
-    supervise(&ctl, main_pid, launch.grace_ms, rx)
+    s.run();
+    0
 }
 
-fn supervise(ctl: &UnixStream, main_pid: i32, grace_ms: u64, rx: Receiver<Msg>) -> i32 {
-    let me = std::process::id() as i32;
-    let mut deadline: Option<Instant> = None;
-    let mut main_done = false;
-    let term = |deadline: &mut Option<Instant>, grace: u64, main_done: bool| {
-        if !main_done {
-            signal::signal_group(main_pid, libc::SIGTERM);
-        }
-        signal::signal_descendants(me, libc::SIGTERM);
-        if deadline.is_none() {
-            *deadline = Some(Instant::now() + Duration::from_millis(grace));
-        }
-    };
-    loop {
-        let timer = match deadline {
-            Some(d) => after(d.saturating_duration_since(Instant::now())),
-            None => never(),
-        };
-        let msg = select! {
-            recv(rx) -> m => match m { Ok(m) => m, Err(_) => Msg::AllGone },
-            recv(timer) -> _ => {
-                deadline = None;
-                kill_all(main_pid, me, main_done);
-                continue;
-            }
-        };
-        match msg {
-            Msg::Cmd(Command::Term(ms)) => term(&mut deadline, ms, main_done),
-            Msg::Cmd(Command::Kill) => kill_all(main_pid, me, main_done),
-            Msg::EngineGone => term(&mut deadline, grace_ms, main_done),
-            Msg::MainExited(st) => {
-                main_done = true;
-                send(
-                    ctl,
-                    &Event::Exited {
-                        code: st.code(),
-                        signal: st.signal(),
-                    },
-                );
-                // Whatever the job left running in the background ends with it.
-                if !crate::supervisor::proctree::descendants(me).is_empty() {
-                    term(&mut deadline, grace_ms, true);
-                }
-            }
-            Msg::AllGone => {
-                send(ctl, &Event::Done);
-                return 0;
-            }
-        }
-    }
-}
-
-fn kill_all(main_pid: i32, me: i32, main_done: bool) {
-    if !main_done {
-        signal::signal_group(main_pid, libc::SIGKILL);
-    }
-    signal::kill_descendants(me);
-}
-
-fn spawn_job(l: &Launch) -> std::io::Result<std::process::Child> {
-    let Some((exe, args)) = l.argv.split_first() else {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "empty argv",
-        ));
-    };
-    let mut cmd = std::process::Command::new(exe);
-    cmd.args(args)
-        .process_group(0)
-        .stdout(Stdio::inherit())
-        .stderr(Stdio::inherit());
-    cmd.stdin(if l.stdin.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    });
-    if let Some(env) = &l.env {
-        cmd.env_clear().envs(env);
-    }
-    if let Some(cwd) = &l.cwd {
-        cmd.current_dir(cwd);
-    }
-    cmd.spawn().map_err(|e| {
-        let what = match e.kind() {
-            std::io::ErrorKind::NotFound => match &l.cwd {
-                Some(d) if !std::path::Path::new(d).is_dir() => {
-                    format!("working directory not found: {d}")
-                }
-                _ => format!("executable not found: {exe}"),
-            },
-            std::io::ErrorKind::PermissionDenied => format!("permission denied: {exe}"),
-            _ => format!("cannot start {exe}: {e}"),
-        };
-        std::io::Error::new(e.kind(), what)
-    })
-}
-
-fn spawn_reaper(main_pid: i32, tx: Sender<Msg>) {
-    std::thread::spawn(move || loop {
-        let mut status = 0;
-        // SAFETY: waitpid writes only to `status`. This process is the supervisor, whose children
-        // are all the job's, so reaping any of them is right.
-        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
-        if pid == main_pid {
-            let _ = tx.send(Msg::MainExited(std::process::ExitStatus::from_raw(status)));
-        } else if pid < 0 {
-            match std::io::Error::last_os_error().raw_os_error() {
-                Some(libc::EINTR) => continue,
-                _ => {
-                    let _ = tx.send(Msg::AllGone);
-                    return;
-                }
-            }
-        }
-    });
-}
-
-fn spawn_command_reader(mut reader: LineReader<UnixStream>, tx: Sender<Msg>) {
-    std::thread::spawn(move || {
-        while let Some(line) = reader.next_line() {
-            if let Some(c) = Command::parse(&String::from_utf8_lossy(&line)) {
-                if tx.send(Msg::Cmd(c)).is_err() {
-                    return;
-                }
-            }
-        }
-        let _ = tx.send(Msg::EngineGone);
-    });
-}
-
-fn send(ctl: &UnixStream, ev: &Event) {
-    // The engine may be gone; then there is nobody to tell.
-    let _ = (&*ctl).write_all(event_line(ev).as_bytes());
-}
-
-/// Starts from a clean slate: pwsh may have blocked or ignored signals, and a child inherits both
-/// through exec. An ignored SIGCHLD would even make the kernel reap our children for us.
-fn reset_signals() {
-    // SAFETY: plain signal-state calls on this single-threaded process before any thread starts.
+/// Moves the engine's socket off fd 0 (to a close-on-exec fd) and points fds 0-2 at /dev/null.
+fn take_socket() -> Option<UnixStream> {
+    // SAFETY: fcntl and dup2 on fds of this fresh, single-threaded process; the new fd is owned
+    // once, by the UnixStream.
     unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-        for sig in 1..32 {
-            if sig != libc::SIGKILL && sig != libc::SIGSTOP && sig != libc::SIGPIPE {
-                libc::signal(sig, libc::SIG_DFL);
-            }
+        let fd = libc::fcntl(0, libc::F_DUPFD_CLOEXEC, 3);
+        if fd < 0 {
+            return None;
         }
-    }
-}
-
-/// Closes every fd above 2 that pwsh let leak into us, so the job cannot inherit them either.
-fn close_inherited_fds() {
-    // SAFETY: closing fds this fresh process does not use; fd 0-2 stay.
-    let r = unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
-    if r != 0 {
-        if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
-            let fds: Vec<i32> = dir
-                .flatten()
-                .filter_map(|e| e.file_name().to_str()?.parse().ok())
-                .collect();
-            for fd in fds.into_iter().filter(|&fd| fd > 2) {
-                // SAFETY: as above.
-                unsafe { libc::close(fd) };
-            }
-        }
-    }
-}
-
-/// Points our own stdout and stderr at /dev/null; the job keeps the real pipes.
-fn detach_stdio() {
-    // SAFETY: opening /dev/null and dup2 over fds 1 and 2, which we no longer use.
-    unsafe {
-        let fd = libc::open(
+        let null = libc::open(
             b"/dev/null\0".as_ptr().cast(),
             libc::O_RDWR | libc::O_CLOEXEC,
         );
-        if fd >= 0 {
-            libc::dup2(fd, 1);
-            libc::dup2(fd, 2);
-            libc::close(fd);
+        if null >= 0 {
+            for target in 0..3 {
+                libc::dup2(null, target);
+            }
+            libc::close(null);
+        }
+        Some(UnixStream::from_raw_fd(fd))
+    }
+}
+
+/// Blocks SIGCHLD and returns a signalfd that reads it, so child exits arrive in the poll loop.
+/// The job starts with an empty signal mask (`child::spawn_job` resets it).
+fn child_signals() -> io::Result<OwnedFd> {
+    // SAFETY: signal-mask calls on this single-threaded process; signalfd returns a new fd that
+    // is owned once.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGCHLD);
+        if libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let fd = libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(OwnedFd::from_raw_fd(fd))
+    }
+}
+
+/// A close-on-exec pipe: (read end, write end).
+fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two new fds into `fds`, owned once each below.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+fn set_nonblocking(fd: RawFd) {
+    // SAFETY: fcntl on an fd we own.
+    unsafe {
+        let fl = libc::fcntl(fd, libc::F_GETFL);
+        if fl >= 0 {
+            libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK);
+        }
+    }
+}
+
+struct Pipe {
+    fd: OwnedFd,
+    stream: u8,
+}
+
+struct Supervisor {
+    ctl: UnixStream,
+    dec: Decoder,
+    out: Vec<u8>,
+    out_pos: usize,
+    sigfd: OwnedFd,
+    pipes: Vec<Pipe>,
+    stdin: Option<(ChildStdin, Vec<u8>, usize)>,
+    me: i32,
+    main_pid: i32,
+    grace_ms: u64,
+    /// Output bytes the engine allows us to send.
+    credit: u64,
+    /// Once the tree is gone: what is left in the pipes that may still go without credit.
+    leftover: u64,
+    main_done: bool,
+    all_gone: bool,
+    engine_gone: bool,
+    kill_at: Option<Instant>,
+    buf: Vec<u8>,
+}
+
+fn start(
+    l: &Launch,
+    ctl: UnixStream,
+    sigfd: OwnedFd,
+    dec: Decoder,
+) -> Result<Supervisor, (UnixStream, io::Error)> {
+    let pipes = (|| -> io::Result<_> {
+        let out = pipe()?;
+        let err = pipe()?;
+        let rec = if l.records { Some(pipe()?) } else { None };
+        Ok((out, err, rec))
+    })();
+    let ((out_r, out_w), (err_r, err_w), rec) = match pipes {
+        Ok(p) => p,
+        Err(e) => return Err((ctl, e)),
+    };
+    let (rec_r, rec_w) = match rec {
+        Some((r, w)) => (Some(r), Some(w)),
+        None => (None, None),
+    };
+    let jio = JobIo {
+        stdout: Stdio::from(out_w),
+        stderr: Stdio::from(err_w),
+        records: rec_w,
+    };
+    // spawn_job drops our copies of the write ends, so EOF on a pipe means its writers are gone.
+    let mut child = match spawn_job(l, l.cookie.as_deref(), jio) {
+        Ok(c) => c,
+        Err(e) => return Err((ctl, e)),
+    };
+    let main_pid = child.id() as i32;
+    let mut pipes = vec![
+        Pipe {
+            fd: out_r,
+            stream: STDOUT,
+        },
+        Pipe {
+            fd: err_r,
+            stream: STDERR,
+        },
+    ];
+    if let Some(fd) = rec_r {
+        pipes.push(Pipe {
+            fd,
+            stream: RECORDS,
+        });
+    }
+    for p in &pipes {
+        set_nonblocking(p.fd.as_raw_fd());
+    }
+    let stdin = match (child.stdin.take(), &l.stdin) {
+        (Some(w), Some(data)) => {
+            set_nonblocking(w.as_raw_fd());
+            Some((w, data.clone().into_bytes(), 0))
+        }
+        _ => None,
+    };
+    drop(child); // reaped through the signalfd, not by std
+    let mut s = Supervisor {
+        ctl,
+        dec,
+        out: Vec::new(),
+        out_pos: 0,
+        sigfd,
+        pipes,
+        stdin,
+        me: std::process::id() as i32,
+        main_pid,
+        grace_ms: l.grace_ms.unwrap_or(crate::spec::DEFAULT_GRACE_MS),
+        credit: INITIAL_WINDOW,
+        leftover: END_ALLOWANCE,
+        main_done: false,
+        all_gone: false,
+        engine_gone: false,
+        kill_at: None,
+        buf: vec![0; MAX_DATA],
+    };
+    s.queue(&Frame::Started { pid: main_pid });
+    set_nonblocking(s.ctl.as_raw_fd());
+    Ok(s)
+}
+
+impl Supervisor {
+    fn run(&mut self) {
+        self.flush_out(); // Started
+                          // Commands that came with the launch.
+        self.commands();
+        loop {
+            if self.all_gone {
+                self.drain_leftovers();
+                if self.pipes.is_empty() || self.engine_gone {
+                    break;
+                }
+            }
+            self.wait_and_handle();
+        }
+        if !self.engine_gone {
+            self.queue(&Frame::Done);
+            let _ = self.ctl.set_nonblocking(false);
+            let _ = self.ctl.set_write_timeout(Some(FINAL_WRITE));
+            let _ = (&self.ctl).write_all(&self.out[self.out_pos..]);
+        }
+    }
+
+    /// Output may be read now: within credit, or (tree gone) within the leftover allowance; or
+    /// freely when nobody is listening any more.
+    fn allowance(&self) -> u64 {
+        if self.engine_gone {
+            return MAX_DATA as u64;
+        }
+        if self.out.len() - self.out_pos >= OUT_HIGH {
+            return 0;
+        }
+        self.credit + if self.all_gone { self.leftover } else { 0 }
+    }
+
+    fn wait_and_handle(&mut self) {
+        let reading = self.allowance() > 0;
+        let mut fds = Vec::with_capacity(6);
+        let pfd = |fd: RawFd, events: i16| libc::pollfd {
+            fd: if events == 0 { -1 } else { fd },
+            events,
+            revents: 0,
+        };
+        let ctl_ev = if self.engine_gone {
+            0
+        } else if self.out_pos < self.out.len() {
+            libc::POLLIN | libc::POLLOUT
+        } else {
+            libc::POLLIN
+        };
+        fds.push(pfd(self.ctl.as_raw_fd(), ctl_ev));
+        fds.push(pfd(self.sigfd.as_raw_fd(), libc::POLLIN));
+        let stdin_fd = self.stdin.as_ref().map_or(-1, |s| s.0.as_raw_fd());
+        fds.push(pfd(stdin_fd, if stdin_fd >= 0 { libc::POLLOUT } else { 0 }));
+        for p in &self.pipes {
+            fds.push(pfd(
+                p.fd.as_raw_fd(),
+                if reading { libc::POLLIN } else { 0 },
+            ));
+        }
+        let timeout = match self.kill_at {
+            Some(t) => t
+                .saturating_duration_since(Instant::now())
+                .as_millis()
+                .min(i32::MAX as u128) as i32,
+            None => -1,
+        };
+        // SAFETY: fds is a valid array of pollfd; negative fds are ignored.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
+        if n < 0 {
+            return; // EINTR (nothing else is expected): go round again
+        }
+        if fds[1].revents != 0 {
+            self.reap();
+        }
+        if fds[0].revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
+            self.read_socket();
+        }
+        if fds[2].revents != 0 {
+            self.write_stdin();
+        }
+        // Round-robin by nature: one read per ready pipe per turn.
+        let ready: Vec<usize> = (0..self.pipes.len())
+            .filter(|&i| fds[3 + i].revents != 0)
+            .collect();
+        for i in ready.into_iter().rev() {
+            self.pump(i, false);
+        }
+        if fds[0].revents & libc::POLLOUT != 0 {
+            self.flush_out();
+        }
+        if matches!(self.kill_at, Some(t) if Instant::now() >= t) {
+            self.kill();
+        }
+        // Most turns leave the socket writable: send what was queued without another poll.
+        self.flush_out();
+    }
+
+    /// Reads what pipe `i` holds, as far as the allowance goes, and queues it as one `Data`
+    /// frame. At the end (`last`) an empty pipe counts as finished, since no process of the job
+    /// is left to write to it. True when data came and the pipe may hold more.
+    fn pump(&mut self, i: usize, last: bool) -> bool {
+        let allow = self.allowance().min(MAX_DATA as u64) as usize;
+        if allow == 0 {
+            return false;
+        }
+        let fd = self.pipes[i].fd.as_raw_fd();
+        let (mut got, mut end) = (0, false);
+        while got < allow {
+            // SAFETY: reads into our own buffer, within its length.
+            let n = unsafe { libc::read(fd, self.buf[got..].as_mut_ptr().cast(), allow - got) };
+            if n > 0 {
+                got += n as usize;
+                continue;
+            }
+            if n < 0 {
+                match io::Error::last_os_error().kind() {
+                    io::ErrorKind::Interrupted => continue,
+                    io::ErrorKind::WouldBlock => {
+                        end = last;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            end = true; // EOF, or an error no read will get past
+            break;
+        }
+        if got > 0 && !self.engine_gone {
+            if self.out_pos == self.out.len() {
+                self.out.clear();
+                self.out_pos = 0;
+            }
+            let _ =
+                crate::protocol::encode_data(self.pipes[i].stream, &self.buf[..got], &mut self.out);
+            let from_credit = self.credit.min(got as u64);
+            self.credit -= from_credit;
+            self.leftover = self.leftover.saturating_sub(got as u64 - from_credit);
+        }
+        if end {
+            self.pipes.remove(i);
+        }
+        got > 0 && !end
+    }
+
+    /// The tree is gone: send what is left in the pipes (in order, per pipe) as far as credit and
+    /// the leftover allowance go; the rest waits for credit in the loop.
+    fn drain_leftovers(&mut self) {
+        let mut i = 0;
+        while i < self.pipes.len() {
+            let before = self.pipes.len();
+            while self.pump(i, true) {
+                self.flush_out();
+            }
+            if self.pipes.len() == before {
+                i += 1; // out of allowance: keep it for later
+            }
+        }
+        self.flush_out();
+    }
+
+    fn queue(&mut self, f: &Frame) {
+        if self.engine_gone {
+            return;
+        }
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+        }
+        // Frames built here are within the limits by construction.
+        let _ = f.encode(&mut self.out);
+    }
+
+    fn flush_out(&mut self) {
+        while self.out_pos < self.out.len() && !self.engine_gone {
+            match (&self.ctl).write(&self.out[self.out_pos..]) {
+                Ok(n) => self.out_pos += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) => self.engine_lost(),
+            }
+        }
+    }
+
+    fn read_socket(&mut self) {
+        match self.dec.read_from(&mut &self.ctl) {
+            Ok(0) => return self.engine_lost(),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return self.engine_lost(),
+        }
+        self.commands();
+    }
+
+    fn commands(&mut self) {
+        loop {
+            match self.dec.next_frame() {
+                Ok(Some(Frame::Term { grace_ms })) => self.term(grace_ms),
+                Ok(Some(Frame::Kill)) => self.kill(),
+                Ok(Some(Frame::Credit { bytes })) => {
+                    self.credit = self.credit.saturating_add(bytes)
+                }
+                Ok(None) => return,
+                // Garbage or a frame only a supervisor sends: the engine cannot be trusted to
+                // talk sense any more, so treat it as gone.
+                Ok(Some(_)) | Err(_) => return self.engine_lost(),
+            }
+        }
+    }
+
+    /// pwsh is gone (or talks nonsense): stop the tree, and keep draining the pipes so that no
+    /// process blocks on a write instead of handling its SIGTERM.
+    fn engine_lost(&mut self) {
+        if self.engine_gone {
+            return;
+        }
+        self.engine_gone = true;
+        self.out.clear();
+        self.out_pos = 0;
+        self.term(self.grace_ms);
+    }
+
+    fn group(&self) -> Option<i32> {
+        (!self.main_done).then_some(self.main_pid)
+    }
+
+    fn term(&mut self, grace_ms: u64) {
+        tree::terminate(&tree::Subtree::new(self.me), self.group());
+        if self.kill_at.is_none() {
+            self.kill_at = Some(Instant::now() + Duration::from_millis(grace_ms));
+        }
+    }
+
+    fn kill(&mut self) {
+        self.kill_at = None;
+        tree::freeze_and_kill(&tree::Subtree::new(self.me), self.group(), tree::KILL_LIMIT);
+    }
+
+    fn write_stdin(&mut self) {
+        let Some((w, data, pos)) = self.stdin.as_mut() else {
+            return;
+        };
+        loop {
+            if *pos == data.len() {
+                self.stdin = None; // all written: close it, the job sees EOF
+                return;
+            }
+            match w.write(&data[*pos..]) {
+                Ok(n) => *pos += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(_) => {
+                    self.stdin = None; // the job closed its stdin
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Reaps every child that exited; reports the main process; notices when none is left.
+    fn reap(&mut self) {
+        let mut info = [0u8; std::mem::size_of::<libc::signalfd_siginfo>()];
+        // Empty the signalfd: one SIGCHLD may stand for several exits, so waitpid decides.
+        // SAFETY: reads into our own buffer, at most its length, from our non-blocking signalfd.
+        while unsafe { libc::read(self.sigfd.as_raw_fd(), info.as_mut_ptr().cast(), info.len()) }
+            > 0
+        {}
+        let mut main_exited = false;
+        loop {
+            let mut status = 0;
+            // SAFETY: waitpid writes only to `status`. This process is the supervisor, whose
+            // children are all the job's, so reaping any of them is right.
+            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+            if pid > 0 {
+                if pid == self.main_pid {
+                    self.main_done = true;
+                    main_exited = true;
+                    let exit = if libc::WIFSIGNALED(status) {
+                        Exit::Signal(libc::WTERMSIG(status))
+                    } else {
+                        Exit::Code(libc::WEXITSTATUS(status))
+                    };
+                    self.queue(&Frame::Exited(exit));
+                }
+                continue;
+            }
+            if pid == 0 {
+                break;
+            }
+            match io::Error::last_os_error().raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::ECHILD) => self.all_gone = true,
+                _ => {}
+            }
+            break;
+        }
+        self.flush_out();
+        // Whatever the job left running in the background ends with it.
+        if main_exited && !self.all_gone && proctree::has_children() {
+            self.term(self.grace_ms);
+        }
+        if self.all_gone {
+            self.stdin = None;
+            self.kill_at = None;
         }
     }
 }

@@ -40,8 +40,19 @@ pub fn wait_done(id: u64, secs: u64) -> JobInfo {
 pub fn all_output(id: u64) -> Vec<(u8, String)> {
     let mut v = Vec::new();
     loop {
-        let b = engine::receive(id, false, 0, 10_000, Duration::from_secs(10)).unwrap();
-        v.extend(b.records.into_iter().map(|r| (r.s, r.d)));
+        let b = engine::receive(
+            id,
+            false,
+            0,
+            engine::Limit::records(10_000),
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        v.extend(
+            b.records
+                .into_iter()
+                .map(|r| (r.stream, String::from_utf8_lossy(&r.data).into_owned())),
+        );
         if b.done {
             return v;
         }

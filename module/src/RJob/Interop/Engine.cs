@@ -1,13 +1,9 @@
-// TEMPORARY (module branch): the engine facade of BRIEF.md ("The C# interop facade") implemented
-// over today's JSON ABI, so that the module compiles against the final API. The engine team's
-// Engine.cs (ABI v2: typed status, change feed, byte records, records pipe) replaces this file at
-// the merge; nothing but the facade lives here.
-//
-// Stand-ins until then: Status/Reason read rjob_get's JSON; Changes polls (rjob_list over the jobs
-// it has not seen finish, woken early by rjob_wait); Receive maps maxBytes to a record count and
-// returns today's strings as UTF-8 bytes; StartSpec.Records is refused (no fd 3 yet).
+// The engine as .NET sees it: the ONLY place that calls librjob. Typed calls; JSON only for the
+// start spec and job info; output as raw byte records; failures raised as RJobException.
 using System;
+using System.Buffers.Binary;
 using System.Collections.Generic;
+using System.IO;
 using System.Management.Automation;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -16,252 +12,214 @@ using System.Text.Json.Serialization;
 
 namespace RJob.Interop
 {
-    /// <summary>Status codes of librjob (include/rjob.h); never renumbered, new ones appended.</summary>
-    public enum RJobStatus
-    {
-        Ok = 0, NullPointer = 1, InvalidUtf8 = 2, InvalidJson = 3, InvalidArgument = 4, NotFound = 5,
-        JobActive = 6, SpawnFailed = 7, Timeout = 8, Io = 9, UnknownPointer = 10, Panic = 11,
-    }
-
-    public sealed class RJobException : Exception
-    {
-        public RJobStatus Status { get; }
-        public RJobException(RJobStatus status, string message) : base(message) { Status = status; }
-    }
-
-    public sealed class StartSpec
-    {
-        public string[] Argv { get; set; } = Array.Empty<string>();
-        public string? Name { get; set; }
-        public string? Command { get; set; }
-        public string? Kind { get; set; }
-        public string? Cwd { get; set; }
-        public IDictionary<string, string>? Env { get; set; }
-        public byte[]? Stdin { get; set; }
-        public long? GraceMs { get; set; }
-        /// <summary>The job's fd 3 is a pipe whose lines come back as stream 2.</summary>
-        public bool Records { get; set; }
-    }
-
-    public readonly struct JobStatus
-    {
-        public JobState State { get; init; }
-        public int? Pid { get; init; }
-        public int? ExitCode { get; init; }
-        public int? Signal { get; init; }
-        public bool HasMoreData { get; init; }
-        public long? EndTimeMs { get; init; }
-    }
-
-    public readonly struct OutputRecord
-    {
-        /// <summary>0 stdout, 1 stderr, 2 records pipe.</summary>
-        public byte Stream { get; init; }
-        /// <summary>The line goes on in the next record of the same stream.</summary>
-        public bool Continued { get; init; }
-        public byte[] Data { get; init; }
-    }
-
-    public sealed class OutputBatch
-    {
-        public List<OutputRecord> Records { get; } = new();
-        public ulong Next { get; set; }
-        public bool Done { get; set; }
-    }
-
     public static class Engine
     {
+        private const int RecordHeader = 5;     // u8 flags | u32 LE length (RJOB_RECORD_HEADER)
+        private const byte RecordContinues = 0x80; // RJOB_RECORD_CONTINUES
+
         private static readonly JsonSerializerOptions Json = new()
         {
             PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
             PropertyNameCaseInsensitive = true,
-            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            Converters = { new JsonStringEnumConverter() },
         };
 
+        private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+
+        public static string Version => Marshal.PtrToStringUTF8(Native.rjob_version()) ?? "";
+
+        /// <summary>Where the native library is loaded from: &lt;assembly dir&gt;/linux-x64/librjob.so.</summary>
+        public static string LibraryPath => Native.LibraryPath;
+
+        /// <summary>Starts a job and returns its id once its process runs.</summary>
         public static ulong Start(StartSpec spec)
         {
-            if (spec.Records)
-            {
-                throw new RJobException(RJobStatus.InvalidArgument, "this engine has no records pipe yet");
-            }
-            var json = JsonSerializer.Serialize(new
-            {
-                argv = spec.Argv,
-                name = spec.Name,
-                command = spec.Command,
-                kind = spec.Kind,
-                cwd = spec.Cwd,
-                env = spec.Env,
-                stdin = spec.Stdin is byte[] b ? Encoding.UTF8.GetString(b) : null,
-                graceMs = spec.GraceMs,
-            }, Json);
-            Check(Native.rjob_start(json, out var id));
-            Feed.Started(id);
+            Check(Native.rjob_start(SpecJson(spec), out var id));
             return id;
         }
 
+        /// <summary>The job's state now, or null once it is removed (or never was).</summary>
         public static JobStatus? Status(ulong id)
         {
-            var s = Get(id);
-            if (s == null) return null;
-            return new JobStatus
-            {
-                State = ParseState(s.State), Pid = s.Pid, ExitCode = s.ExitCode, Signal = s.Signal,
-                HasMoreData = s.HasMoreData, EndTimeMs = s.EndTimeMs,
-            };
+            int st = Native.rjob_status(id, out var s);
+            if (st == (int)RJobStatus.NotFound) return null;
+            Check(st);
+            return new JobStatus((JobState)s.State, s.Pid != 0 ? s.Pid : null, s.HasExitCode != 0 ? s.ExitCode : null,
+                s.Signal != 0 ? s.Signal : null, s.HasMoreData != 0, s.HasEndTime != 0 ? s.EndTimeMs : null);
         }
 
-        public static string? Reason(ulong id) => Get(id)?.Reason;
+        /// <summary>Why the job failed when no exit code says it (or where its output went); null if
+        /// nothing to say or the job is gone.</summary>
+        public static string? Reason(ulong id) => Info(id)?.Reason;
 
+        /// <summary>Everything the engine knows of one job; null once it is removed.</summary>
+        public static JobInfo? Info(ulong id) =>
+            Text<JobInfo>((byte[]? b, nuint cap, out nuint len) => Native.rjob_info(id, b, cap, out len), nullWhenNotFound: true);
+
+        /// <summary>The jobs, oldest first; only those with these ids and in these states when given.</summary>
+        public static JobInfo[] List(ulong[]? ids = null, JobState[]? states = null)
+        {
+            string? filter = ids == null && states == null ? null
+                : JsonSerializer.Serialize(new ListFilter { Ids = ids, States = states }, Json);
+            return Text<JobInfo[]>((byte[]? b, nuint cap, out nuint len) => Native.rjob_list(filter, b, cap, out len), false)
+                ?? Array.Empty<JobInfo>();
+        }
+
+        /// <summary>Asks the jobs to stop and returns at once. graceMs &lt; 0: each job's own grace.</summary>
         public static void Stop(ulong[] ids, bool force, long graceMs = -1) =>
-            Check(Native.rjob_stop(ids, (UIntPtr)ids.Length, force, graceMs));
+            Check(Native.rjob_stop(ids, (nuint)ids.Length, force, graceMs));
 
+        /// <summary>True when all (or any) finished within timeoutMs (negative: no limit).</summary>
         public static bool Wait(ulong[] ids, bool any, long timeoutMs)
         {
-            int st = Native.rjob_wait(ids, (UIntPtr)ids.Length, any, timeoutMs);
+            int st = Native.rjob_wait(ids, (nuint)ids.Length, any, timeoutMs);
             if (st == (int)RJobStatus.Timeout) return false;
             Check(st);
             return true;
         }
 
-        public static ulong Changes(ulong after, long timeoutMs, List<(ulong Id, JobState State)> into) =>
-            Feed.Changes(after, timeoutMs, into);
+        [ThreadStatic] private static Native.ChangeC[]? t_changes;
 
+        /// <summary>Adds to `into` the jobs whose state changed after sequence `after`, each once in
+        /// its current state; waits up to timeoutMs (negative: no limit) when none did. Returns the
+        /// sequence to pass next time; 0 gets every job.</summary>
+        public static ulong Changes(ulong after, long timeoutMs, List<(ulong Id, JobState State)> into)
+        {
+            var buf = t_changes ??= new Native.ChangeC[256];
+            Check(Native.rjob_changes(after, buf, (nuint)buf.Length, timeoutMs, out var n, out var seq));
+            for (int i = 0; i < (int)n; i++) into.Add((buf[i].Id, (JobState)buf[i].State));
+            return seq;
+        }
+
+        /// <summary>Output records, about maxBytes at most (a single longer record comes alone).
+        /// Without keep they are consumed; with keep reading starts at `from`. Waits up to timeoutMs
+        /// for some while the job runs.</summary>
         public static OutputBatch Receive(ulong id, bool keep, ulong from, long timeoutMs, int maxBytes = 1 << 20)
         {
-            uint maxRecords = (uint)Math.Clamp(maxBytes / 128, 16, 8192);
-            Check(Native.rjob_receive(id, keep, from, maxRecords, timeoutMs, out var p));
-            var raw = JsonSerializer.Deserialize<RawBatch>(TakeString(p), Json) ?? new RawBatch();
-            var batch = new OutputBatch { Next = raw.Next, Done = raw.Done };
-            foreach (var r in raw.Records)
+            if (maxBytes < RecordHeader) throw new ArgumentOutOfRangeException(nameof(maxBytes));
+            int cap = maxBytes;
+            while (true)
             {
-                batch.Records.Add(new OutputRecord { Stream = (byte)r.Stream, Continued = r.Continued, Data = Encoding.UTF8.GetBytes(r.Data) });
+                var buf = Scratch.Get(cap);
+                int st = Native.rjob_receive(id, keep, from, timeoutMs, buf, (nuint)cap, out var r);
+                if (st == (int)RJobStatus.BufferTooSmall)
+                {
+                    // Nothing was consumed: fetch exactly the record that did not fit.
+                    cap = checked((int)r.Needed);
+                    timeoutMs = 0;
+                    continue;
+                }
+                Check(st);
+                var batch = new OutputBatch { Next = r.Next, Done = r.Done != 0 };
+                int at = 0;
+                for (nuint i = 0; i < r.Count; i++)
+                {
+                    byte flags = buf[at];
+                    int len = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(buf.AsSpan(at + 1, 4)));
+                    var data = buf.AsSpan(at + RecordHeader, len).ToArray();
+                    batch.Records.Add(new OutputRecord((byte)(flags & ~RecordContinues), (flags & RecordContinues) != 0, data));
+                    at += RecordHeader + len;
+                }
+                return batch;
             }
-            return batch;
         }
 
-        public static void Remove(ulong id)
+        /// <summary>Forgets a finished job and its output.</summary>
+        public static void Remove(ulong id) => Check(Native.rjob_remove(id));
+
+        private delegate int TextCall(byte[]? buf, nuint cap, out nuint len);
+
+        /// <summary>Calls an export that writes NUL-terminated JSON, growing the buffer to what it
+        /// says it needs, and parses the result.</summary>
+        private static T? Text<T>(TextCall call, bool nullWhenNotFound) where T : class
         {
-            Check(Native.rjob_remove(id));
-            Feed.Removed(id);
+            int size = 4096;
+            while (true)
+            {
+                var buf = Scratch.Get(size);
+                int st = call(buf, (nuint)buf.Length, out var len);
+                if (st == (int)RJobStatus.BufferTooSmall)
+                {
+                    size = checked((int)len); // a list may grow between calls: loop until it fits
+                    continue;
+                }
+                if (st == (int)RJobStatus.NotFound && nullWhenNotFound) return null;
+                Check(st);
+                return JsonSerializer.Deserialize<T>(buf.AsSpan(0, (int)len - 1), Json);
+            }
         }
 
-        private static Snapshot? Get(ulong id)
+        private static string SpecJson(StartSpec spec)
         {
-            int st = Native.rjob_get(id, out var p);
-            if (st == (int)RJobStatus.NotFound) return null;
-            Check(st);
-            return JsonSerializer.Deserialize<Snapshot>(TakeString(p), Json);
+            using var ms = new MemoryStream();
+            using (var w = new Utf8JsonWriter(ms))
+            {
+                w.WriteStartObject();
+                w.WriteStartArray("argv");
+                foreach (var a in spec.Argv) w.WriteStringValue(a);
+                w.WriteEndArray();
+                if (spec.Name != null) w.WriteString("name", spec.Name);
+                if (spec.Command != null) w.WriteString("command", spec.Command);
+                if (spec.Kind != null) w.WriteString("kind", spec.Kind);
+                if (spec.Cwd != null) w.WriteString("cwd", spec.Cwd);
+                if (spec.Env != null)
+                {
+                    w.WriteStartObject("env");
+                    foreach (var kv in spec.Env) w.WriteString(kv.Key, kv.Value);
+                    w.WriteEndObject();
+                }
+                if (spec.Stdin != null) w.WriteString("stdin", StdinText(spec.Stdin));
+                if (spec.GraceMs is long g) w.WriteNumber("graceMs", g);
+                if (spec.Records) w.WriteBoolean("records", true);
+                w.WriteEndObject();
+            }
+            return Encoding.UTF8.GetString(ms.GetBuffer(), 0, (int)ms.Length);
         }
 
-        private static JobState ParseState(string s) => Enum.TryParse<JobState>(s, out var st) ? st : JobState.NotStarted;
-
-        private static string TakeString(IntPtr p)
+        // The start spec carries stdin as a JSON string, so it must be UTF-8 text.
+        private static string StdinText(byte[] stdin)
         {
-            try { return Marshal.PtrToStringUTF8(p) ?? ""; }
-            finally { Native.rjob_string_free(p); }
+            try { return StrictUtf8.GetString(stdin); }
+            catch (DecoderFallbackException)
+            {
+                throw new RJobException(RJobStatus.InvalidArgument, "stdin must be UTF-8 text");
+            }
         }
 
         private static void Check(int status)
         {
             if (status == 0) return;
-            string message = "";
-            if (Native.rjob_last_error(out var p) == 0 && p != IntPtr.Zero) message = TakeString(p);
-            throw new RJobException((RJobStatus)status, message.Length > 0 ? message : ((RJobStatus)status).ToString());
+            throw new RJobException((RJobStatus)status, LastError() is { Length: > 0 } m ? m : ((RJobStatus)status).ToString());
         }
 
-        private sealed class Snapshot
+        /// <summary>The message of the last failed call on this thread.</summary>
+        private static string LastError()
         {
-            public string State { get; set; } = "";
-            public int? Pid { get; set; }
-            public int? ExitCode { get; set; }
-            public int? Signal { get; set; }
-            public long? EndTimeMs { get; set; }
-            public bool HasMoreData { get; set; }
-            public string? Reason { get; set; }
+            int size = 512;
+            while (true)
+            {
+                var buf = Scratch.Get(size);
+                int st = Native.rjob_last_error(buf, (nuint)buf.Length, out var len);
+                if (st == (int)RJobStatus.BufferTooSmall) { size = checked((int)len); continue; }
+                return st == 0 && len > 0 ? Encoding.UTF8.GetString(buf, 0, (int)len - 1) : "";
+            }
         }
+    }
 
-        private sealed class RawRecord
+    /// <summary>One reusable buffer per thread for the calls that fill caller buffers. It grows to
+    /// what a call says it needs, never more; one bigger than Keep serves its call and is dropped.</summary>
+    internal static class Scratch
+    {
+        private const int Keep = 1 << 20;
+        [ThreadStatic] private static byte[]? t_buf;
+
+        internal static byte[] Get(int size)
         {
-            [JsonPropertyName("s")] public int Stream { get; set; }
-            [JsonPropertyName("d")] public string Data { get; set; } = "";
-            [JsonPropertyName("c")] public bool Continued { get; set; }
-        }
-
-        private sealed class RawBatch
-        {
-            [JsonPropertyName("records")] public List<RawRecord> Records { get; set; } = new();
-            [JsonPropertyName("next")] public ulong Next { get; set; }
-            [JsonPropertyName("done")] public bool Done { get; set; }
-        }
-
-        /// <summary>A level-triggered change feed made by polling: the last state seen per job
-        /// and the sequence number of that change.</summary>
-        private static class Feed
-        {
-            private static readonly object s_lock = new();
-            private static readonly Dictionary<ulong, (JobState State, ulong Seq)> s_last = new();
-            private static readonly HashSet<ulong> s_active = new();
-            private static ulong s_seq;
-            private static readonly string[] s_endStates = { "Stopping", "Completed", "Failed", "Stopped" };
-
-            internal static void Started(ulong id)
-            {
-                lock (s_lock) { s_last[id] = (JobState.Running, ++s_seq); s_active.Add(id); }
-            }
-
-            internal static void Removed(ulong id)
-            {
-                lock (s_lock) { s_last.Remove(id); s_active.Remove(id); }
-            }
-
-            internal static ulong Changes(ulong after, long timeoutMs, List<(ulong Id, JobState State)> into)
-            {
-                long deadline = timeoutMs < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMs;
-                while (true)
-                {
-                    ulong[] active;
-                    lock (s_lock)
-                    {
-                        Poll();
-                        foreach (var (id, last) in s_last)
-                        {
-                            if (last.Seq > after) into.Add((id, last.State));
-                        }
-                        if (into.Count > 0) return s_seq;
-                        active = new ulong[s_active.Count];
-                        s_active.CopyTo(active);
-                    }
-                    long left = deadline - Environment.TickCount64;
-                    if (left <= 0) return after;
-                    long slice = Math.Min(left, 20);
-                    if (active.Length == 0) System.Threading.Thread.Sleep((int)slice);
-                    else Native.rjob_wait(active, (UIntPtr)active.Length, true, slice);
-                }
-            }
-
-            // Under s_lock: records the jobs that reached Stopping or a final state.
-            private static void Poll()
-            {
-                if (s_active.Count == 0) return;
-                var ids = new ulong[s_active.Count];
-                s_active.CopyTo(ids);
-                var filter = JsonSerializer.Serialize(new { ids, states = s_endStates }, Json);
-                if (Native.rjob_list(filter, out var p) != 0) return;
-                var found = JsonSerializer.Deserialize<FeedEntry[]>(TakeString(p), Json) ?? Array.Empty<FeedEntry>();
-                foreach (var e in found)
-                {
-                    var state = ParseState(e.State);
-                    if (!s_last.TryGetValue(e.Id, out var last) || last.State != state) s_last[e.Id] = (state, ++s_seq);
-                    if (state is JobState.Completed or JobState.Failed or JobState.Stopped) s_active.Remove(e.Id);
-                }
-            }
-
-            private sealed class FeedEntry
-            {
-                public ulong Id { get; set; }
-                public string State { get; set; } = "";
-            }
+            var b = t_buf;
+            if (b != null && b.Length >= size) return b;
+            b = new byte[size];
+            if (size <= Keep) t_buf = b;
+            return b;
         }
     }
 }

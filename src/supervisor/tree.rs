@@ -1,0 +1,181 @@
+//! Stopping a whole tree of processes in bounded time, whoever finds its members: the supervisor
+//! walks its own subtree ([`Subtree`]); the engine, once a supervisor is gone, finds the tree by
+//! its cookie (`engine::orphans`). Both stop it the same way, here.
+//!
+//! A tree that forks faster than it is killed (a pid-hopping loop, a fork bomb) cannot be chased
+//! with SIGKILL rounds: each scan names processes that have already been replaced. So it is
+//! frozen first: SIGSTOP to every member and its process group, scanning again until a scan finds
+//! every member stopped.
+//! A stopped process cannot fork, so that set is final; SIGKILL then ends it.
+
+use crate::supervisor::proctree::{self, is_live, is_stopped, ProcStat};
+use crate::supervisor::signal::{signal_group, signal_group_of, signal_verified};
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+/// How long a freeze and kill may take at most; only processes stuck in the kernel last longer.
+pub const KILL_LIMIT: Duration = Duration::from_secs(10);
+/// Pause between scans when nothing new turned up: time for sent signals to be acted on.
+const SETTLE: Duration = Duration::from_micros(500);
+
+/// Finds the members of one tree.
+pub trait Members {
+    /// Calls `found` for each live member, as soon as it is seen.
+    fn scan(&self, found: &mut dyn FnMut(i32, ProcStat));
+    /// Whether `pid`, now pinned by a pidfd, is still a member (it may be a reused pid).
+    fn verify(&self, pid: i32) -> bool;
+}
+
+/// What a freeze and kill did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Outcome {
+    /// A scan found every member stopped before the kill.
+    pub frozen: bool,
+    /// Scans made while freezing.
+    pub rounds: u32,
+    /// When the freeze ended.
+    pub frozen_after: Duration,
+    /// Processes sent SIGKILL.
+    pub killed: usize,
+    /// Members still alive when the time ran out.
+    pub left: usize,
+    pub elapsed: Duration,
+}
+
+/// Graceful stop: SIGTERM, then SIGCONT, to `group` (when given) and to every member outside it.
+/// SIGCONT lets a stopped process run its SIGTERM handler, as systemd does; a default SIGTERM
+/// kills a stopped process anyway. Returns how many members were signalled one by one.
+pub fn terminate(m: &dyn Members, group: Option<i32>) -> usize {
+    if let Some(g) = group {
+        signal_group(g, libc::SIGTERM);
+        signal_group(g, libc::SIGCONT);
+    }
+    let verify = |p: i32| m.verify(p);
+    let mut n = 0;
+    m.scan(&mut |pid, st| {
+        if Some(st.pgid) == group {
+            return; // signalled with its group: a second SIGTERM could run a handler twice
+        }
+        if matches!(signal_verified(pid, libc::SIGTERM, &verify), Ok(true)) {
+            n += 1;
+            let _ = signal_verified(pid, libc::SIGCONT, &verify);
+        }
+    });
+    n
+}
+
+/// Freezes the tree (SIGSTOP to `group`, to each member's process group and to every member, until
+/// a scan finds none running), then SIGKILLs every member until none is left or `limit` has
+/// passed.
+pub fn freeze_and_kill(m: &dyn Members, group: Option<i32>, limit: Duration) -> Outcome {
+    let start = Instant::now();
+    let end = start + limit;
+    let verify = |p: i32| m.verify(p);
+    let mut out = Outcome::default();
+    // Members told to stop, and groups stopped as a whole: the kernel stops every process of a
+    // group at once, forks in flight included, so their members need no signal of their own.
+    let mut asked = HashSet::new();
+    let mut groups: HashSet<i32> = group.into_iter().collect();
+    loop {
+        if let Some(g) = group {
+            signal_group(g, libc::SIGSTOP);
+        }
+        let (mut running, mut fresh) = (0, 0);
+        m.scan(&mut |pid, st| {
+            // Asleep in the kernel with a SIGSTOP pending (a vfork parent whose child is frozen):
+            // it runs no code of its own again before it stops.
+            if is_stopped(st.state) || (st.state == 'D' && asked.contains(&pid)) {
+                return;
+            }
+            running += 1;
+            if asked.insert(pid) {
+                fresh += 1;
+            }
+            if groups.contains(&st.pgid) {
+                return;
+            }
+            if matches!(signal_group_of(pid, libc::SIGSTOP, &verify), Ok(true)) {
+                groups.insert(st.pgid);
+            } else {
+                let _ = signal_verified(pid, libc::SIGSTOP, &verify);
+            }
+        });
+        out.rounds += 1;
+        if running == 0 {
+            out.frozen = true;
+            break;
+        }
+        if Instant::now() >= end {
+            break;
+        }
+        if fresh == 0 {
+            std::thread::sleep(SETTLE);
+        }
+    }
+    out.frozen_after = start.elapsed();
+    let mut killed = HashSet::new();
+    loop {
+        if let Some(g) = group {
+            signal_group(g, libc::SIGKILL);
+        }
+        let mut live = 0;
+        let mut hit = HashSet::new();
+        m.scan(&mut |pid, st| {
+            live += 1;
+            if !hit.contains(&st.pgid)
+                && matches!(signal_group_of(pid, libc::SIGKILL, &verify), Ok(true))
+            {
+                hit.insert(st.pgid);
+            }
+            if matches!(signal_verified(pid, libc::SIGKILL, &verify), Ok(true)) {
+                killed.insert(pid);
+            }
+        });
+        if live == 0 || Instant::now() >= end {
+            out.left = live;
+            break;
+        }
+        // Killed processes stay listed until they are reaped.
+        std::thread::sleep(SETTLE);
+    }
+    out.killed = killed.len();
+    out.elapsed = start.elapsed();
+    out
+}
+
+/// The descendants of `root`, the supervisor itself: a subreaper keeps every orphan below it.
+pub struct Subtree {
+    root: i32,
+    /// The root and the members of the latest scan: a member's parent is one of them.
+    known: RefCell<HashSet<i32>>,
+}
+
+impl Subtree {
+    pub fn new(root: i32) -> Subtree {
+        Subtree {
+            root,
+            known: RefCell::new(HashSet::from([root])),
+        }
+    }
+}
+
+impl Members for Subtree {
+    fn scan(&self, found: &mut dyn FnMut(i32, ProcStat)) {
+        {
+            let mut k = self.known.borrow_mut();
+            k.clear();
+            k.insert(self.root);
+        }
+        proctree::walk(self.root, &mut |pid, st| {
+            self.known.borrow_mut().insert(pid);
+            found(pid, st);
+        });
+    }
+
+    fn verify(&self, pid: i32) -> bool {
+        proctree::read_stat(pid)
+            .map(|s| is_live(s.state) && self.known.borrow().contains(&s.ppid))
+            .unwrap_or(false)
+    }
+}
