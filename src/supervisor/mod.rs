@@ -6,6 +6,11 @@
 //! command with SIGTERM then SIGKILL after the grace period, and stops it too when the engine's end
 //! of the socket closes (pwsh exited or was killed).
 //!
+//! With `--stdio` (remote jobs, started by sshd) it speaks the same protocol over its stdin and
+//! stdout instead of a socket on fd 0: end of stdin is a lost connection and stops the tree. Both
+//! fds are moved away at once and fds 0-2 point at /dev/null, so nothing but frames reaches stdout
+//! (the job's own output goes through pipes the supervisor owns).
+//!
 //! It owns the job's stdout, stderr and (on request) fd-3 records pipes and forwards them as
 //! `Data` frames within the credit the engine grants. One thread, one poll loop: the socket,
 //! a signalfd for SIGCHLD, the pipes and the job's stdin. Commands are read whenever they come and
@@ -21,9 +26,9 @@ use crate::protocol::{
     STDERR, STDOUT, VERSION,
 };
 use crate::supervisor::child::{close_inherited_fds, reset_signals, spawn_job, JobIo};
+use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::net::UnixStream;
 use std::process::{ChildStdin, Stdio};
 use std::time::{Duration, Instant};
 
@@ -33,16 +38,22 @@ const OUT_HIGH: usize = 256 << 10;
 /// The last frames (`Done`) may wait this long for a slow engine before the supervisor leaves.
 const FINAL_WRITE: Duration = Duration::from_secs(10);
 
-/// Runs the supervisor; the return value is its exit code.
-pub fn run() -> i32 {
+/// The engine's byte stream: a socket on fd 0 (both ways), or stdin and stdout (`--stdio`).
+struct Link {
+    rd: File,
+    wr: File,
+}
+
+/// Runs the supervisor; the return value is its exit code. `stdio`: talk over stdin/stdout.
+pub fn run(stdio: bool) -> i32 {
     reset_signals();
     close_inherited_fds();
     // SAFETY: prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
-    let Some(ctl) = take_socket() else {
+    let Some(ctl) = take_link(stdio) else {
         return 2;
     };
-    let mut reader = FrameReader::new(&ctl);
+    let mut reader = FrameReader::new(&ctl.rd);
     let (version, spec) = match reader.next_frame() {
         Ok(Some(Frame::Launch { version, spec })) => (version, spec),
         _ => return 2,
@@ -50,7 +61,7 @@ pub fn run() -> i32 {
     let (_, pending) = reader.into_parts();
     let refuse = |message: String| {
         let _ = crate::protocol::write_frame(
-            &mut &ctl,
+            &mut &ctl.wr,
             &Frame::SpawnError {
                 errno: libc::EPROTO,
                 message,
@@ -75,7 +86,7 @@ pub fn run() -> i32 {
         Ok(s) => s,
         Err((ctl, e)) => {
             let _ = crate::protocol::write_frame(
-                &mut &ctl,
+                &mut &ctl.wr,
                 &Frame::SpawnError {
                     errno: e.raw_os_error().unwrap_or(0),
                     message: e.to_string(),
@@ -88,13 +99,15 @@ pub fn run() -> i32 {
     0
 }
 
-/// Moves the engine's socket off fd 0 (to a close-on-exec fd) and points fds 0-2 at /dev/null.
-fn take_socket() -> Option<UnixStream> {
-    // SAFETY: fcntl and dup2 on fds of this fresh, single-threaded process; the new fd is owned
-    // once, by the UnixStream.
+/// Moves the engine's stream off fd 0 (and fd 1 with `stdio`) to close-on-exec fds and points
+/// fds 0-2 at /dev/null.
+fn take_link(stdio: bool) -> Option<Link> {
+    // SAFETY: fcntl and dup2 on fds of this fresh, single-threaded process; each new fd is owned
+    // once, by its File.
     unsafe {
-        let fd = libc::fcntl(0, libc::F_DUPFD_CLOEXEC, 3);
-        if fd < 0 {
+        let rd = libc::fcntl(0, libc::F_DUPFD_CLOEXEC, 3);
+        let wr = libc::fcntl(if stdio { 1 } else { 0 }, libc::F_DUPFD_CLOEXEC, 3);
+        if rd < 0 || wr < 0 {
             return None;
         }
         let null = libc::open(
@@ -107,7 +120,37 @@ fn take_socket() -> Option<UnixStream> {
             }
             libc::close(null);
         }
-        Some(UnixStream::from_raw_fd(fd))
+        Some(Link {
+            rd: File::from_raw_fd(rd),
+            wr: File::from_raw_fd(wr),
+        })
+    }
+}
+
+/// Writes `buf` whole on a non-blocking fd, or gives up at `deadline`.
+fn write_all_by(f: &File, mut buf: &[u8], deadline: Instant) {
+    while !buf.is_empty() {
+        match (&mut &*f).write(buf) {
+            Ok(0) => return,
+            Ok(n) => buf = &buf[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let left = deadline
+                    .saturating_duration_since(Instant::now())
+                    .as_millis() as i32;
+                if left == 0 {
+                    return;
+                }
+                let mut p = libc::pollfd {
+                    fd: f.as_raw_fd(),
+                    events: libc::POLLOUT,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                unsafe { libc::poll(&mut p, 1, left) };
+            }
+            Err(_) => return,
+        }
     }
 }
 
@@ -158,7 +201,7 @@ struct Pipe {
 }
 
 struct Supervisor {
-    ctl: UnixStream,
+    ctl: Link,
     dec: Decoder,
     out: Vec<u8>,
     out_pos: usize,
@@ -181,10 +224,10 @@ struct Supervisor {
 
 fn start(
     l: &Launch,
-    ctl: UnixStream,
+    ctl: Link,
     sigfd: OwnedFd,
     dec: Decoder,
-) -> Result<Supervisor, (UnixStream, io::Error)> {
+) -> Result<Supervisor, (Link, io::Error)> {
     let pipes = (|| -> io::Result<_> {
         let out = pipe()?;
         let err = pipe()?;
@@ -257,7 +300,8 @@ fn start(
         buf: vec![0; MAX_DATA],
     };
     s.queue(&Frame::Started { pid: main_pid });
-    set_nonblocking(s.ctl.as_raw_fd());
+    set_nonblocking(s.ctl.rd.as_raw_fd());
+    set_nonblocking(s.ctl.wr.as_raw_fd());
     Ok(s)
 }
 
@@ -277,9 +321,11 @@ impl Supervisor {
         }
         if !self.engine_gone {
             self.queue(&Frame::Done);
-            let _ = self.ctl.set_nonblocking(false);
-            let _ = self.ctl.set_write_timeout(Some(FINAL_WRITE));
-            let _ = (&self.ctl).write_all(&self.out[self.out_pos..]);
+            write_all_by(
+                &self.ctl.wr,
+                &self.out[self.out_pos..],
+                Instant::now() + FINAL_WRITE,
+            );
         }
     }
 
@@ -303,17 +349,19 @@ impl Supervisor {
             events,
             revents: 0,
         };
-        let ctl_ev = if self.engine_gone {
-            0
+        // Reading and writing watched apart: with --stdio they are two fds (pipes from sshd).
+        let (in_ev, out_ev) = if self.engine_gone {
+            (0, 0)
         } else if self.out_pos < self.out.len() {
-            libc::POLLIN | libc::POLLOUT
+            (libc::POLLIN, libc::POLLOUT)
         } else {
-            libc::POLLIN
+            (libc::POLLIN, 0)
         };
-        fds.push(pfd(self.ctl.as_raw_fd(), ctl_ev));
+        fds.push(pfd(self.ctl.rd.as_raw_fd(), in_ev));
         fds.push(pfd(self.sigfd.as_raw_fd(), libc::POLLIN));
         let stdin_fd = self.stdin.as_ref().map_or(-1, |s| s.0.as_raw_fd());
         fds.push(pfd(stdin_fd, if stdin_fd >= 0 { libc::POLLOUT } else { 0 }));
+        fds.push(pfd(self.ctl.wr.as_raw_fd(), out_ev));
         for p in &self.pipes {
             fds.push(pfd(
                 p.fd.as_raw_fd(),
@@ -343,13 +391,16 @@ impl Supervisor {
         }
         // Round-robin by nature: one read per ready pipe per turn.
         let ready: Vec<usize> = (0..self.pipes.len())
-            .filter(|&i| fds[3 + i].revents != 0)
+            .filter(|&i| fds[4 + i].revents != 0)
             .collect();
         for i in ready.into_iter().rev() {
             self.pump(i, false);
         }
-        if fds[0].revents & libc::POLLOUT != 0 {
+        if fds[3].revents & libc::POLLOUT != 0 {
             self.flush_out();
+        }
+        if fds[3].revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+            self.engine_lost(); // nobody reads our output any more
         }
         if matches!(self.kill_at, Some(t) if Instant::now() >= t) {
             self.kill();
@@ -435,7 +486,7 @@ impl Supervisor {
 
     fn flush_out(&mut self) {
         while self.out_pos < self.out.len() && !self.engine_gone {
-            match (&self.ctl).write(&self.out[self.out_pos..]) {
+            match (&self.ctl.wr).write(&self.out[self.out_pos..]) {
                 Ok(n) => self.out_pos += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -445,7 +496,7 @@ impl Supervisor {
     }
 
     fn read_socket(&mut self) {
-        match self.dec.read_from(&mut &self.ctl) {
+        match self.dec.read_from(&mut &self.ctl.rd) {
             Ok(0) => return self.engine_lost(),
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
