@@ -55,6 +55,28 @@ pub struct StartSpec {
     /// `RJOB_JOB_COOKIE`, so the job's processes can be found even without the supervisor.
     #[serde(default)]
     pub cookie: Option<String>,
+    /// Run the job on another host, through ssh (see `engine::remote`).
+    #[serde(default)]
+    pub remote: Option<Remote>,
+}
+
+/// Where a remote job runs and how ssh reaches it.
+#[derive(Serialize, Deserialize, Debug, Default, Clone)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Remote {
+    pub host: String,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub key_file: Option<String>,
+    /// ssh options, each passed as `-o Key=Value`.
+    #[serde(default)]
+    pub options: Option<BTreeMap<String, String>>,
+    /// The supervisor's path on the remote host; default `engine::remote::DEFAULT_SUPERVISOR`.
+    #[serde(default)]
+    pub supervisor_path: Option<String>,
 }
 
 impl StartSpec {
@@ -91,6 +113,9 @@ impl StartSpec {
         check_grace_ms(self.grace_ms.unwrap_or(0))?;
         if self.cookie.is_some() {
             return bad("cookie is set by the engine, not by the caller");
+        }
+        if let Some(r) = &self.remote {
+            crate::engine::remote::validate(r)?;
         }
         Ok(())
     }

@@ -52,6 +52,7 @@ pub struct Job {
     pub kind: String,
     pub begin_ms: i64,
     pub grace_ms: u64,
+    location: Option<String>,
     status: Mutex<Status>,
     output: Mutex<OutputStore>,
     /// Signalled when output arrives or the output ends.
@@ -92,6 +93,8 @@ pub struct JobMeta {
     pub kind: String,
     pub grace_ms: u64,
     pub pid: i32,
+    /// The remote host, for a remote job.
+    pub location: Option<String>,
 }
 
 impl Job {
@@ -104,6 +107,7 @@ impl Job {
             kind: meta.kind,
             begin_ms: now_ms(),
             grace_ms: meta.grace_ms,
+            location: meta.location,
             status: Mutex::new(Status {
                 state: JobState::Running,
                 pid: Some(meta.pid),
@@ -165,7 +169,10 @@ impl Job {
             begin_time_ms: self.begin_ms,
             end_time_ms: st.end_ms,
             has_more_data,
-            location: "localhost".to_string(),
+            location: self
+                .location
+                .clone()
+                .unwrap_or_else(|| "localhost".to_string()),
             reason: st.reason.clone().or(spool_note),
         }
     }

@@ -9,6 +9,7 @@ pub mod lines;
 pub mod monitor;
 pub mod orphans;
 pub mod output;
+pub mod remote;
 pub mod spawn;
 pub mod table;
 
@@ -38,6 +39,7 @@ pub fn start(mut spec: StartSpec) -> Result<u64> {
         kind: spec.kind.unwrap_or_else(|| "Native".into()),
         grace_ms,
         pid: launched.pid,
+        location: launched.remote.as_ref().map(|r| r.0.clone()),
     };
     let spool = spec.spool_dir.map(PathBuf::from).or_else(spool_dir);
     let store = OutputStore::new(spec.output_window.unwrap_or(DEFAULT_OUTPUT_WINDOW), spool);
@@ -46,7 +48,9 @@ pub fn start(mut spec: StartSpec) -> Result<u64> {
     let control = Some(launched.control.clone());
     let job = table::insert(|id| Job::new(id, meta, store, control));
     let id = job.id;
-    orphans::watch(id, launched.supervisor.id() as i32, spec.cookie);
+    // A remote tree cannot be found through this host's /proc: no cookie to hunt by.
+    let cookie = spec.cookie.filter(|_| launched.remote.is_none());
+    orphans::watch(id, launched.supervisor.id() as i32, cookie);
     if let Err(e) = monitor::spawn(job.clone(), launched) {
         // Without a monitor nobody would ever see this job end: stop it and say why. Dropping the
         // launch closed the socket, so its supervisor kills the tree by itself.

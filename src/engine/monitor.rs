@@ -43,6 +43,7 @@ fn run(job: Arc<Job>, l: Launched) {
         mut supervisor,
         control,
         pending,
+        remote,
         ..
     } = l;
     let waker = Waker::new().ok().map(Arc::new);
@@ -63,7 +64,10 @@ fn run(job: Arc<Job>, l: Launched) {
     // now, by its cookie, so that nothing outlives the job or pwsh.
     let lost = (failure.is_none() && !f.done).then(|| {
         let how = supervisor.wait().ok();
-        crate::engine::orphans::supervisor_lost(job.id, supervisor.id() as i32, how)
+        match &remote {
+            Some((host, err)) => crate::engine::remote::connection_lost(host, err),
+            None => crate::engine::orphans::supervisor_lost(job.id, supervisor.id() as i32, how),
+        }
     });
     // A last line without a newline is still a line.
     {

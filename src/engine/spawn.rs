@@ -25,6 +25,8 @@ pub struct Launched {
     pub control: Arc<Control>,
     /// Bytes that came after the supervisor's `Started`.
     pub pending: Decoder,
+    /// A remote job: its host, and the file ssh's stderr goes to (`supervisor` is the ssh client).
+    pub remote: Option<(String, fs::File)>,
 }
 
 pub const SUPERVISOR_NAME: &str = "rjob-supervisor";
@@ -145,30 +147,53 @@ fn cached_copy(exe: &Path, cache: &Path) -> io::Result<PathBuf> {
 }
 
 pub fn launch(spec: &StartSpec) -> Result<Launched> {
-    let json = serde_json::to_vec(spec).map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+    // The remote supervisor needs no ssh settings.
+    let remote = spec.remote.clone();
+    let wire = StartSpec {
+        remote: None,
+        ..spec.clone()
+    };
+    let json =
+        serde_json::to_vec(&wire).map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
     let launch = Frame::Launch {
         version: VERSION,
         spec: json,
     }
     .to_bytes()
     .map_err(|e| EngineError::InvalidArgument(format!("{e} (is stdin too large?)")))?;
-    let exe = SUPERVISOR.clone().map_err(EngineError::Spawn)?;
     let (ours, theirs) = UnixStream::pair()?; // both ends CLOEXEC; fd 0 of the child keeps its end
-    let mut supervisor = Command::new(&exe)
+    let (mut cmd, ssh_err, exe) = match &remote {
+        // ssh reads and writes the same socket (its stdin and stdout).
+        Some(r) => {
+            let (mut cmd, err) = crate::engine::remote::command(r)?;
+            cmd.stdout(Stdio::from(OwnedFd::from(theirs.try_clone()?)));
+            (cmd, Some(err), PathBuf::from("ssh"))
+        }
+        None => {
+            let exe = SUPERVISOR.clone().map_err(EngineError::Spawn)?;
+            let mut cmd = Command::new(&exe);
+            cmd.stdout(Stdio::null()).stderr(Stdio::null());
+            (cmd, None, exe)
+        }
+    };
+    let mut supervisor = cmd
         .stdin(Stdio::from(OwnedFd::from(theirs)))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
         // Its own group keeps the terminal's Ctrl+C (meant for pwsh) away from the job.
         .process_group(0)
         .spawn()
         .map_err(|e| EngineError::Spawn(format!("cannot start {}: {e}", exe.display())))?;
+    drop(cmd); // our copies of the child's ends: its exit must be our EOF
+               // The stream ended (or failed) without an answer: for ssh, its stderr says why.
+    let mut no_answer = false;
     let handshake = (|| -> Result<(i32, Decoder)> {
         (&ours).write_all(&launch)?;
         ours.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
         let mut events = FrameReader::new(&ours);
-        let first = events
-            .next_frame()
-            .map_err(|e| EngineError::Spawn(format!("no answer from the job supervisor: {e}")))?;
+        let first = events.next_frame().map_err(|e| {
+            no_answer = true;
+            EngineError::Spawn(format!("no answer from the job supervisor: {e}"))
+        })?;
+        no_answer = first.is_none();
         ours.set_read_timeout(None)?;
         match first {
             Some(Frame::Started { pid }) => Ok((pid, events.into_parts().1)),
@@ -187,12 +212,45 @@ pub fn launch(spec: &StartSpec) -> Result<Launched> {
             pid,
             control: Arc::new(Control::new(ours)?),
             pending,
+            remote: remote.map(|r| r.host).zip(ssh_err),
         }),
         Err(e) => {
             drop(ours); // EOF tells a live supervisor to clean up and leave
+                        // ssh that closed the stream is exiting: give it a moment, its exit code and stderr
+                        // say why. One still connecting (or a stuck supervisor) is killed.
+            let how = match &remote {
+                Some(_) if no_answer => exit_within(&mut supervisor, SSH_EXIT_WAIT),
+                _ => None,
+            };
             let _ = supervisor.kill();
-            let _ = supervisor.wait(); // our own child: waitpid(pid), never -1
-            Err(e)
+            let reaped = supervisor.wait(); // our own child: waitpid(pid), never -1
+            match (remote, ssh_err) {
+                (Some(r), Some(err)) if no_answer => {
+                    let how = how.or_else(|| reaped.ok());
+                    Err(EngineError::Spawn(crate::engine::remote::start_failure(
+                        &r.host, how, &err,
+                    )))
+                }
+                (Some(r), _) => Err(EngineError::Spawn(format!("on {}: {e}", r.host))),
+                _ => Err(e),
+            }
+        }
+    }
+}
+
+/// How long a failed ssh may take to exit after closing its end.
+const SSH_EXIT_WAIT: Duration = Duration::from_secs(3);
+
+/// The child's exit status if it exits within `limit` (polled: it is already on its way out).
+fn exit_within(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let end = std::time::Instant::now() + limit;
+    loop {
+        match child.try_wait() {
+            Ok(Some(st)) => return Some(st),
+            Ok(None) if std::time::Instant::now() < end => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            _ => return None,
         }
     }
 }
