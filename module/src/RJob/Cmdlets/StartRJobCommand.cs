@@ -19,7 +19,7 @@ namespace RJob.Commands
 {
     [Cmdlet(VerbsLifecycle.Start, "RJob", DefaultParameterSetName = ScriptBlockSet)]
     [OutputType(typeof(RJobJob))]
-    public sealed class StartRJobCommand : PSCmdlet
+    public sealed partial class StartRJobCommand : PSCmdlet
     {
         private const string ScriptBlockSet = "ScriptBlock";
         private const string FilePathSet = "FilePath";
@@ -141,7 +141,7 @@ namespace RJob.Commands
 
             // A path is taken relative to the current location (and ~ expanded); a name is found on PATH.
             string target = path.Contains('/') || path.StartsWith('~') ? GetUnresolvedProviderPathFromPSPath(path) : path;
-            string? exe = Executable.Find(target, Environment.GetEnvironmentVariable("PATH"), _cwd);
+            string? exe = Remote != null ? path : Executable.Find(target, Environment.GetEnvironmentVariable("PATH"), _cwd);
             if (exe == null)
             {
                 var e = new CommandNotFoundException($"The term '{path}' is not recognized as a name of an executable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.");
@@ -207,7 +207,7 @@ namespace RJob.Commands
         {
             var env = new Dictionary<string, string>();
             foreach (DictionaryEntry e in Environment.GetEnvironmentVariables()) env[(string)e.Key] = e.Value?.ToString() ?? "";
-            return new StartSpec
+            return WithRemote(new StartSpec
             {
                 Argv = argv,
                 Name = Name,
@@ -216,7 +216,7 @@ namespace RJob.Commands
                 Cwd = _cwd,
                 Env = env,
                 GraceMs = MyInvocation.BoundParameters.ContainsKey(nameof(GraceSeconds)) ? (long)Math.Round(GraceSeconds * 1000) : null,
-            };
+            });
         }
 
         // A native job's input: one line per object, as text.

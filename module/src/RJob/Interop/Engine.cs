@@ -171,6 +171,7 @@ namespace RJob.Interop
                 if (spec.Stdin != null) w.WriteString("stdin", StdinText(spec.Stdin));
                 if (spec.GraceMs is long g) w.WriteNumber("graceMs", g);
                 if (spec.Records) w.WriteBoolean("records", true);
+                if (spec.Remote != null) spec.Remote.Write(w);
                 w.WriteEndObject();
             }
             return Encoding.UTF8.GetString(ms.GetBuffer(), 0, (int)ms.Length);

@@ -38,6 +38,8 @@ namespace RJob.Interop
         public long? GraceMs { get; set; }
         /// <summary>Give the job fd 3, whose lines come back as stream 2.</summary>
         public bool Records { get; set; }
+        /// <summary>Run on another host through ssh (RemoteSpec.cs); null runs here.</summary>
+        public RemoteSpec? Remote { get; set; }
     }
 
     /// <summary>The hot part of a job's state (rjob_status), read without JSON.</summary>
