@@ -484,6 +484,14 @@ fn measure_stops_beside_idle_processes() {
         .unwrap();
     assert!(eventually(60.0, || procs_with(&t).len() >= 1000));
     let busy = (median(false), median(true));
+    // For scale: this test process's own tree holds the 1,000 idle processes.
+    let t0 = Instant::now();
+    let n = rjob::supervisor::proctree::descendants(std::process::id() as i32).len();
+    eprintln!(
+        "children files: {}; one walk of a tree of {n} processes: {:?}",
+        rjob::supervisor::proctree::has_children_files(),
+        t0.elapsed()
+    );
     // The idle processes themselves are killed by Leftovers.
     idle.kill().unwrap();
     idle.wait().unwrap();
