@@ -501,3 +501,38 @@ fn measure_stops_beside_idle_processes() {
         quiet.0, quiet.1, busy.0, busy.1
     );
 }
+
+#[test]
+fn the_cookie_finds_exactly_the_processes_that_carry_it() {
+    let t = token();
+    let _left = Leftovers(t.clone());
+    let cookie = format!("faults-{t}");
+    let spawn = |c: Option<String>| {
+        let mut cmd = std::process::Command::new("sh");
+        // One process in a session of its own below each: found by its cookie all the same.
+        cmd.args(["-c", "setsid sleep \"$0\" & exec sleep \"$0\"", &t]);
+        if let Some(c) = c {
+            cmd.env("RJOB_JOB_COOKIE", c);
+        }
+        cmd.spawn().unwrap()
+    };
+    let mut ours = [spawn(Some(cookie.clone())), spawn(Some(cookie.clone()))];
+    let mut others = [spawn(Some(format!("{cookie}x"))), spawn(None)];
+    assert!(eventually(10.0, || procs_with(&t).len() >= 8));
+    assert_eq!(rjob::engine::orphans::kill_by_cookie(&cookie), 4);
+    for c in ours.iter_mut() {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(c.wait().unwrap().signal(), Some(libc::SIGKILL));
+    }
+    assert_eq!(
+        procs_with(&t).len(),
+        4,
+        "only the other cookie and none are left"
+    );
+    for c in others.iter_mut() {
+        assert!(c.try_wait().unwrap().is_none());
+        c.kill().unwrap();
+        c.wait().unwrap();
+    }
+    assert_eq!(rjob::engine::orphans::kill_by_cookie(""), 0);
+}

@@ -38,7 +38,7 @@ pub struct Outcome {
     pub rounds: u32,
     /// When the freeze ended.
     pub frozen_after: Duration,
-    /// Processes sent SIGKILL.
+    /// Members sent SIGKILL, alone or with their process group.
     pub killed: usize,
     /// Members still alive when the time ran out.
     pub left: usize,
@@ -146,13 +146,14 @@ pub fn freeze_and_kill(m: &dyn Members, group: Option<i32>, limit: Duration) -> 
         let mut hit = HashSet::new();
         m.scan(&mut |pid, st| {
             live += 1;
-            if !hit.contains(&st.pgid)
-                && matches!(signal_group_of(pid, &[libc::SIGKILL], &verify), Ok(true))
-            {
-                hit.insert(st.pgid);
+            killed.insert(pid);
+            if hit.contains(&st.pgid) {
+                return;
             }
-            if matches!(signal_verified(pid, libc::SIGKILL, &verify), Ok(true)) {
-                killed.insert(pid);
+            if matches!(signal_group_of(pid, &[libc::SIGKILL], &verify), Ok(true)) {
+                hit.insert(st.pgid);
+            } else {
+                let _ = signal_verified(pid, libc::SIGKILL, &verify);
             }
         });
         if live == 0 || Instant::now() >= end {
