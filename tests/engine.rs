@@ -435,3 +435,135 @@ fn an_unwritable_spool_keeps_output_in_memory_and_says_so() {
         .enumerate()
         .all(|(i, l)| *l == (i + 1).to_string()));
 }
+
+/// The supervisor driven by hand over its socket, as an engine on the far end of ssh would.
+mod wire {
+    use rjob::protocol::{Exit, Frame, FrameReader, INITIAL_WINDOW, STDOUT, VERSION};
+    use std::os::fd::OwnedFd;
+    use std::os::unix::net::UnixStream;
+    use std::process::{Child, Command, Stdio};
+    use std::time::Duration;
+
+    fn supervisor() -> (Child, UnixStream) {
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_rjob-supervisor"))
+            .stdin(Stdio::from(OwnedFd::from(theirs)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        ours.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        (child, ours)
+    }
+
+    fn launch(sock: &UnixStream, version: u16, spec: serde_json::Value) {
+        let f = Frame::Launch {
+            version,
+            spec: spec.to_string().into_bytes(),
+        };
+        rjob::protocol::write_frame(&mut &*sock, &f).unwrap();
+    }
+
+    fn exits(mut c: Child) -> i32 {
+        c.wait().unwrap().code().unwrap_or(-1)
+    }
+
+    #[test]
+    fn a_version_it_does_not_speak_is_refused_with_a_reason() {
+        let (c, sock) = supervisor();
+        launch(
+            &sock,
+            VERSION + 1,
+            serde_json::json!({"argv": ["/bin/true"]}),
+        );
+        let mut r = FrameReader::new(&sock);
+        match r.next_frame().unwrap() {
+            Some(Frame::SpawnError { message, .. }) => {
+                assert!(message.contains("protocol version"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(exits(c), 2);
+    }
+
+    #[test]
+    fn garbage_instead_of_a_launch_starts_nothing() {
+        let (c, sock) = supervisor();
+        std::io::Write::write_all(&mut &sock, &[0xff; 64]).unwrap();
+        let mut r = FrameReader::new(&sock);
+        assert!(matches!(r.next_frame(), Ok(None) | Err(_)));
+        assert_eq!(exits(c), 2);
+    }
+
+    #[test]
+    fn output_waits_for_credit_while_commands_and_events_do_not() {
+        let (c, sock) = supervisor();
+        launch(
+            &sock,
+            VERSION,
+            serde_json::json!({"argv": ["/bin/sh", "-c", "head -c 3000000 /dev/zero"], "graceMs": 1000}),
+        );
+        let mut r = FrameReader::new(&sock);
+        assert!(matches!(
+            r.next_frame().unwrap(),
+            Some(Frame::Started { .. })
+        ));
+        let mut got = 0u64;
+        while got < INITIAL_WINDOW {
+            match r.next_frame().unwrap() {
+                Some(Frame::Data { stream, bytes }) => {
+                    assert_eq!(stream, STDOUT);
+                    got += bytes.len() as u64;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(got, INITIAL_WINDOW, "never more than the window");
+        // Nothing more comes without credit.
+        sock.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        let e = r.next_frame().unwrap_err();
+        assert!(matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ));
+        sock.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        // Credit lets exactly that much more through.
+        rjob::protocol::write_frame(&mut &sock, &Frame::Credit { bytes: 100_000 }).unwrap();
+        let mut more = 0;
+        while more < 100_000 {
+            match r.next_frame().unwrap() {
+                Some(Frame::Data { bytes, .. }) => more += bytes.len(),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(more, 100_000);
+        // The job is blocked on its pipe: a kill still gets through, and the end is reported.
+        rjob::protocol::write_frame(&mut &sock, &Frame::Kill).unwrap();
+        let mut rest = Vec::new();
+        while let Some(f) = r.next_frame().unwrap() {
+            rest.push(f);
+        }
+        let events: Vec<_> = rest
+            .iter()
+            .filter(|f| !matches!(f, Frame::Data { .. }))
+            .collect();
+        assert_eq!(
+            events,
+            [&Frame::Exited(Exit::Signal(libc::SIGKILL)), &Frame::Done],
+            "{rest:?}"
+        );
+        // What was left in the pipe came, past the credit, within the end allowance.
+        let late: usize = rest
+            .iter()
+            .map(|f| match f {
+                Frame::Data { bytes, .. } => bytes.len(),
+                _ => 0,
+            })
+            .sum();
+        assert!(late as u64 <= rjob::protocol::END_ALLOWANCE, "{late}");
+        assert_eq!(exits(c), 0);
+    }
+}

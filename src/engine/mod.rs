@@ -230,18 +230,11 @@ pub fn remove(id: u64) -> Result<()> {
     Ok(())
 }
 
-/// Where output beyond the memory window goes: `RJOB_SPOOL_DIR`, else a per-user cache folder
-/// (on disk, unlike a tmpfs runtime dir), else a per-user folder under /tmp.
+/// Where output beyond the memory window goes: `RJOB_SPOOL_DIR`, else `rjob/spool` in the
+/// per-user cache folder (on disk, unlike a tmpfs runtime dir; see `spawn::user_cache_dir`).
 pub fn spool_dir() -> Option<PathBuf> {
     if let Some(d) = std::env::var_os("RJOB_SPOOL_DIR") {
         return Some(PathBuf::from(d));
     }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
-    match cache {
-        Some(c) => Some(c.join("rjob").join("spool")),
-        // SAFETY: geteuid has no preconditions.
-        None => Some(std::env::temp_dir().join(format!("rjob-{}", unsafe { libc::geteuid() }))),
-    }
+    Some(spawn::user_cache_dir().join("rjob").join("spool"))
 }

@@ -12,9 +12,11 @@
 //! (the job's own output goes through pipes the supervisor owns).
 //!
 //! It owns the job's stdout, stderr and (on request) fd-3 records pipes and forwards them as
-//! `Data` frames within the credit the engine grants. One thread, one poll loop: the socket,
-//! a signalfd for SIGCHLD, the pipes and the job's stdin. Commands are read whenever they come and
-//! events go out at once: only the pipes wait for credit.
+//! `Data` frames within the credit the engine grants. One poll loop serves the socket, the pipes,
+//! the job's stdin and the reaper's reports; commands are read whenever they come and events go
+//! out at once: only the pipes wait for credit. Reaping has a thread of its own, so children are
+//! reaped even while the loop is busy freezing a large tree (a fork bomb's zombies would
+//! otherwise count against its process limit).
 
 pub mod child;
 pub mod proctree;
@@ -78,11 +80,7 @@ pub fn run(stdio: bool) -> i32 {
         Ok(l) => l,
         Err(e) => return refuse(format!("bad launch spec: {e}")),
     };
-    let sigfd = match child_signals() {
-        Ok(fd) => fd,
-        Err(e) => return refuse(format!("cannot watch the job's processes: {e}")),
-    };
-    let mut s = match start(&launch, ctl, sigfd, pending) {
+    let mut s = match start(&launch, ctl, pending) {
         Ok(s) => s,
         Err((ctl, e)) => {
             let _ = crate::protocol::write_frame(
@@ -154,24 +152,34 @@ fn write_all_by(f: &File, mut buf: &[u8], deadline: Instant) {
     }
 }
 
-/// Blocks SIGCHLD and returns a signalfd that reads it, so child exits arrive in the poll loop.
-/// The job starts with an empty signal mask (`child::spawn_job` resets it).
-fn child_signals() -> io::Result<OwnedFd> {
-    // SAFETY: signal-mask calls on this single-threaded process; signalfd returns a new fd that
-    // is owned once.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGCHLD);
-        if libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let fd = libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(OwnedFd::from_raw_fd(fd))
-    }
+/// What the reaper reports: `MAIN` and the main process's wait status, then `ALL_GONE`.
+const MAIN: u8 = b'M';
+const ALL_GONE: u8 = b'G';
+const REPORT: usize = 5;
+
+/// Reaps every child as soon as it exits (this process is the supervisor, whose children are all
+/// the job's, so `waitpid(-1)` is right here). Returns the read end of its report pipe.
+fn spawn_reaper(main_pid: i32) -> io::Result<OwnedFd> {
+    let (r, w) = pipe()?;
+    let mut w = std::fs::File::from(w);
+    std::thread::Builder::new()
+        .name("reaper".into())
+        .stack_size(64 << 10)
+        .spawn(move || loop {
+            let mut status = 0;
+            // SAFETY: waitpid writes only to `status`.
+            let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
+            if pid == main_pid {
+                let mut m = [MAIN, 0, 0, 0, 0];
+                m[1..].copy_from_slice(&status.to_le_bytes());
+                let _ = w.write_all(&m);
+            } else if pid < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                let _ = w.write_all(&[ALL_GONE, 0, 0, 0, 0]); // ECHILD: no child left
+                return;
+            }
+        })?;
+    set_nonblocking(r.as_raw_fd());
+    Ok(r)
 }
 
 /// A close-on-exec pipe: (read end, write end).
@@ -205,7 +213,8 @@ struct Supervisor {
     dec: Decoder,
     out: Vec<u8>,
     out_pos: usize,
-    sigfd: OwnedFd,
+    /// The reaper's reports; None once it said all is gone.
+    reaper: Option<OwnedFd>,
     pipes: Vec<Pipe>,
     stdin: Option<(ChildStdin, Vec<u8>, usize)>,
     me: i32,
@@ -222,12 +231,7 @@ struct Supervisor {
     buf: Vec<u8>,
 }
 
-fn start(
-    l: &Launch,
-    ctl: Link,
-    sigfd: OwnedFd,
-    dec: Decoder,
-) -> Result<Supervisor, (Link, io::Error)> {
+fn start(l: &Launch, ctl: Link, dec: Decoder) -> Result<Supervisor, (Link, io::Error)> {
     let pipes = (|| -> io::Result<_> {
         let out = pipe()?;
         let err = pipe()?;
@@ -253,6 +257,14 @@ fn start(
         Err(e) => return Err((ctl, e)),
     };
     let main_pid = child.id() as i32;
+    let reaper = match spawn_reaper(main_pid) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = child.kill(); // nobody would reap or report it
+            let _ = child.wait();
+            return Err((ctl, e));
+        }
+    };
     let mut pipes = vec![
         Pipe {
             fd: out_r,
@@ -279,13 +291,13 @@ fn start(
         }
         _ => None,
     };
-    drop(child); // reaped through the signalfd, not by std
+    drop(child); // reaped by the reaper thread, not by std
     let mut s = Supervisor {
         ctl,
         dec,
         out: Vec::new(),
         out_pos: 0,
-        sigfd,
+        reaper: Some(reaper),
         pipes,
         stdin,
         me: std::process::id() as i32,
@@ -358,7 +370,11 @@ impl Supervisor {
             (libc::POLLIN, 0)
         };
         fds.push(pfd(self.ctl.rd.as_raw_fd(), in_ev));
-        fds.push(pfd(self.sigfd.as_raw_fd(), libc::POLLIN));
+        let reaper_fd = self.reaper.as_ref().map_or(-1, |r| r.as_raw_fd());
+        fds.push(pfd(
+            reaper_fd,
+            if reaper_fd >= 0 { libc::POLLIN } else { 0 },
+        ));
         let stdin_fd = self.stdin.as_ref().map_or(-1, |s| s.0.as_raw_fd());
         fds.push(pfd(stdin_fd, if stdin_fd >= 0 { libc::POLLOUT } else { 0 }));
         fds.push(pfd(self.ctl.wr.as_raw_fd(), out_ev));
@@ -546,7 +562,12 @@ impl Supervisor {
 
     fn kill(&mut self) {
         self.kill_at = None;
-        tree::freeze_and_kill(&tree::Subtree::new(self.me), self.group(), tree::KILL_LIMIT);
+        let out =
+            tree::freeze_and_kill(&tree::Subtree::new(self.me), self.group(), tree::KILL_LIMIT);
+        // Whatever outlived it (stuck in the kernel, or never seen) is killed again shortly.
+        if !out.complete() {
+            self.kill_at = Some(Instant::now() + tree::RETRY);
+        }
     }
 
     fn write_stdin(&mut self) {
@@ -570,22 +591,26 @@ impl Supervisor {
         }
     }
 
-    /// Reaps every child that exited; reports the main process; notices when none is left.
+    /// Takes the reaper's reports: the main process's exit, and that no process is left.
     fn reap(&mut self) {
-        let mut info = [0u8; std::mem::size_of::<libc::signalfd_siginfo>()];
-        // Empty the signalfd: one SIGCHLD may stand for several exits, so waitpid decides.
-        // SAFETY: reads into our own buffer, at most its length, from our non-blocking signalfd.
-        while unsafe { libc::read(self.sigfd.as_raw_fd(), info.as_mut_ptr().cast(), info.len()) }
-            > 0
-        {}
+        let Some(fd) = self.reaper.as_ref().map(|r| r.as_raw_fd()) else {
+            return;
+        };
         let mut main_exited = false;
+        let mut m = [0u8; REPORT];
+        // Reports are 5 bytes, written whole (a pipe write under PIPE_BUF is atomic).
         loop {
-            let mut status = 0;
-            // SAFETY: waitpid writes only to `status`. This process is the supervisor, whose
-            // children are all the job's, so reaping any of them is right.
-            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-            if pid > 0 {
-                if pid == self.main_pid {
+            // SAFETY: reads into our own buffer, at most its length, from our non-blocking pipe.
+            let n = unsafe { libc::read(fd, m.as_mut_ptr().cast(), REPORT) };
+            if n == 0 {
+                self.all_gone = true; // the reaper ended: it does so only when no child is left
+            }
+            if n != REPORT as isize {
+                break;
+            }
+            let status = i32::from_le_bytes([m[1], m[2], m[3], m[4]]);
+            match m[0] {
+                MAIN => {
                     self.main_done = true;
                     main_exited = true;
                     let exit = if libc::WIFSIGNALED(status) {
@@ -595,17 +620,8 @@ impl Supervisor {
                     };
                     self.queue(&Frame::Exited(exit));
                 }
-                continue;
+                _ => self.all_gone = true,
             }
-            if pid == 0 {
-                break;
-            }
-            match io::Error::last_os_error().raw_os_error() {
-                Some(libc::EINTR) => continue,
-                Some(libc::ECHILD) => self.all_gone = true,
-                _ => {}
-            }
-            break;
         }
         self.flush_out();
         // Whatever the job left running in the background ends with it.
@@ -613,6 +629,7 @@ impl Supervisor {
             self.term(self.grace_ms);
         }
         if self.all_gone {
+            self.reaper = None;
             self.stdin = None;
             self.kill_at = None;
         }

@@ -33,11 +33,20 @@ pub fn signal_verified(pid: i32, sig: i32, still_ours: &dyn Fn(i32) -> bool) -> 
     }
 }
 
-/// Sends `sig` to the process group of `pid`, checked as [`signal_verified`] checks: the kernel
-/// signals a group at once, forks in flight included, where one-by-one signals chase it. Refused
-/// when that group is the caller's own. Linux 6.9 signals the group through the pidfd; older
-/// kernels get kill(-pgid) with the group the pinned process was just seen in.
-pub fn signal_group_of(pid: i32, sig: i32, still_ours: &dyn Fn(i32) -> bool) -> io::Result<bool> {
+/// Sends `sigs`, in order, to the process group of `pid`, once a pidfd pins `pid` and
+/// `still_ours(pid)` holds: the kernel signals a whole group at once, forks in flight included,
+/// where one-by-one signals chase it. Refused when that group is the caller's own.
+///
+/// A group leader's pidfd names its group for good (Linux 6.9 signals the group through it, even
+/// after the leader died). For another member, or an older kernel, the signal goes to kill(-pgid)
+/// with the group the pinned member was just seen in: that group exists while the member lives,
+/// so only a member changing group and its old group emptying and being reused, all in between,
+/// could misdirect it; a frozen member cannot change group at all.
+pub fn signal_group_of(
+    pid: i32,
+    sigs: &[i32],
+    still_ours: &dyn Fn(i32) -> bool,
+) -> io::Result<bool> {
     const PIDFD_SIGNAL_PROCESS_GROUP: u32 = 1 << 2;
     let fd = match pidfd_open(pid) {
         Ok(fd) => fd,
@@ -48,13 +57,25 @@ pub fn signal_group_of(pid: i32, sig: i32, still_ours: &dyn Fn(i32) -> bool) -> 
     let own = unsafe { libc::getpgrp() };
     let r = match proctree::read_stat(pid) {
         Some(st) if st.pgid > 1 && st.pgid != own && still_ours(pid) => {
-            match pidfd_send(fd, sig, PIDFD_SIGNAL_PROCESS_GROUP) {
-                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+            let mut r = Ok(false);
+            for &sig in sigs {
+                let sent = if st.pgid == pid {
+                    pidfd_send(fd, sig, PIDFD_SIGNAL_PROCESS_GROUP)
+                } else {
+                    Err(io::Error::from_raw_os_error(libc::EINVAL))
+                };
+                r = match sent {
                     // SAFETY: kill has no memory preconditions; pgid > 1.
-                    check(unsafe { libc::kill(-st.pgid, sig) })
+                    Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                        check(unsafe { libc::kill(-st.pgid, sig) })
+                    }
+                    other => other,
+                };
+                if r.is_err() {
+                    break;
                 }
-                r => r,
             }
+            r
         }
         _ => Ok(false),
     };

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 /// How long a freeze and kill may take at most; only processes stuck in the kernel last longer.
 pub const KILL_LIMIT: Duration = Duration::from_secs(10);
+/// When a freeze and kill left something behind, how soon the caller tries again.
+pub const RETRY: Duration = Duration::from_millis(100);
 /// Pause between scans when nothing new turned up: time for sent signals to be acted on.
 const SETTLE: Duration = Duration::from_micros(500);
 
@@ -36,28 +38,43 @@ pub struct Outcome {
     pub rounds: u32,
     /// When the freeze ended.
     pub frozen_after: Duration,
-    /// Processes sent SIGKILL.
+    /// Members sent SIGKILL, alone or with their process group.
     pub killed: usize,
     /// Members still alive when the time ran out.
     pub left: usize,
     pub elapsed: Duration,
 }
 
-/// Graceful stop: SIGTERM, then SIGCONT, to `group` (when given) and to every member outside it.
-/// SIGCONT lets a stopped process run its SIGTERM handler, as systemd does; a default SIGTERM
-/// kills a stopped process anyway. Returns how many members were signalled one by one.
+impl Outcome {
+    /// Every member was frozen and none is left alive.
+    pub fn complete(&self) -> bool {
+        self.frozen && self.left == 0
+    }
+}
+
+/// Graceful stop: SIGTERM, then SIGCONT, to `group` (when given), to each member's process group
+/// and to every member outside those groups. SIGCONT lets a stopped process run its SIGTERM
+/// handler, as systemd does; a default SIGTERM kills a stopped process anyway. Each process gets
+/// one SIGTERM: a second could run its handler twice. Returns how many groups and lone members
+/// were signalled.
 pub fn terminate(m: &dyn Members, group: Option<i32>) -> usize {
+    let mut groups: HashSet<i32> = HashSet::new();
     if let Some(g) = group {
         signal_group(g, libc::SIGTERM);
         signal_group(g, libc::SIGCONT);
+        groups.insert(g);
     }
     let verify = |p: i32| m.verify(p);
     let mut n = 0;
     m.scan(&mut |pid, st| {
-        if Some(st.pgid) == group {
-            return; // signalled with its group: a second SIGTERM could run a handler twice
+        if groups.contains(&st.pgid) {
+            return;
         }
-        if matches!(signal_verified(pid, libc::SIGTERM, &verify), Ok(true)) {
+        let both = [libc::SIGTERM, libc::SIGCONT];
+        if matches!(signal_group_of(pid, &both, &verify), Ok(true)) {
+            groups.insert(st.pgid);
+            n += 1;
+        } else if matches!(signal_verified(pid, libc::SIGTERM, &verify), Ok(true)) {
             n += 1;
             let _ = signal_verified(pid, libc::SIGCONT, &verify);
         }
@@ -73,14 +90,15 @@ pub fn freeze_and_kill(m: &dyn Members, group: Option<i32>, limit: Duration) -> 
     let end = start + limit;
     let verify = |p: i32| m.verify(p);
     let mut out = Outcome::default();
-    // Members told to stop, and groups stopped as a whole: the kernel stops every process of a
-    // group at once, forks in flight included, so their members need no signal of their own.
+    // Members told to stop; each round, groups stopped as a whole: the kernel stops every process
+    // of a group at once, forks in flight included, so their members need no signal of their own.
     let mut asked = HashSet::new();
-    let mut groups: HashSet<i32> = group.into_iter().collect();
+    let mut quiet = false;
     loop {
         if let Some(g) = group {
             signal_group(g, libc::SIGSTOP);
         }
+        let mut groups: HashSet<i32> = group.into_iter().collect();
         let (mut running, mut fresh) = (0, 0);
         m.scan(&mut |pid, st| {
             // Asleep in the kernel with a SIGSTOP pending (a vfork parent whose child is frozen):
@@ -95,16 +113,21 @@ pub fn freeze_and_kill(m: &dyn Members, group: Option<i32>, limit: Duration) -> 
             if groups.contains(&st.pgid) {
                 return;
             }
-            if matches!(signal_group_of(pid, libc::SIGSTOP, &verify), Ok(true)) {
+            if matches!(signal_group_of(pid, &[libc::SIGSTOP], &verify), Ok(true)) {
                 groups.insert(st.pgid);
             } else {
                 let _ = signal_verified(pid, libc::SIGSTOP, &verify);
             }
         });
         out.rounds += 1;
-        if running == 0 {
+        // Once everything seen is stopped, one more scan: on a machine whose pids wrap around, a
+        // process forked during the last scan may sit below its cursor.
+        if running == 0 && std::mem::replace(&mut quiet, true) {
             out.frozen = true;
             break;
+        }
+        if running > 0 {
+            quiet = false;
         }
         if Instant::now() >= end {
             break;
@@ -123,13 +146,14 @@ pub fn freeze_and_kill(m: &dyn Members, group: Option<i32>, limit: Duration) -> 
         let mut hit = HashSet::new();
         m.scan(&mut |pid, st| {
             live += 1;
-            if !hit.contains(&st.pgid)
-                && matches!(signal_group_of(pid, libc::SIGKILL, &verify), Ok(true))
-            {
-                hit.insert(st.pgid);
+            killed.insert(pid);
+            if hit.contains(&st.pgid) {
+                return;
             }
-            if matches!(signal_verified(pid, libc::SIGKILL, &verify), Ok(true)) {
-                killed.insert(pid);
+            if matches!(signal_group_of(pid, &[libc::SIGKILL], &verify), Ok(true)) {
+                hit.insert(st.pgid);
+            } else {
+                let _ = signal_verified(pid, libc::SIGKILL, &verify);
             }
         });
         if live == 0 || Instant::now() >= end {
