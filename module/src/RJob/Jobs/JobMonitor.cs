@@ -85,7 +85,15 @@ namespace RJob.Jobs
             bool moved = false;
             foreach (var child in JobTable.Draining())
             {
-                moved |= OutputPump.Fill(child, 0, tryOnly: true) > 0;
+                try
+                {
+                    moved |= OutputPump.Fill(child, 0, tryOnly: true) > 0;
+                }
+                catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+                {
+                    // Its streams were closed (the job was disposed): nobody can read it any more.
+                    JobTable.OnDrained(child.Parent);
+                }
             }
             return moved;
         }

@@ -14,7 +14,7 @@ namespace RJob.Jobs
     internal static class OutputPump
     {
         /// <summary>Most bytes one engine read returns.</summary>
-        private const int Batch = 256 << 10;
+        private const int Batch = 64 << 10;
 
         /// <summary>Tops the job's collections up to StreamBuffers.MaxBytes. Waits up to
         /// timeoutMs for the first data when there is none. With tryOnly, gives up at once if
