@@ -54,7 +54,7 @@ namespace RJob.Jobs
             OutputBatch batch;
             try
             {
-                batch = Engine.Receive(id, keep: false, from: 0, timeoutMs, maxBytes);
+                batch = Engine.Receive(id, false, 0, timeoutMs, maxBytes); // consuming reads
             }
             catch (RJobException e) when (e.Status == RJobStatus.NotFound)
             {
