@@ -129,7 +129,8 @@ namespace RJob.Interop
 
         public static OutputBatch Receive(ulong id, bool keep, ulong from, long timeoutMs, int maxBytes = 1 << 20)
         {
-            uint maxRecords = (uint)Math.Clamp(maxBytes / 256, 16, 4096);
+            // Few records per call: the JSON string of a batch stays off the large-object heap.
+            uint maxRecords = (uint)Math.Clamp(maxBytes / 2048, 16, 4096);
             Check(Native.rjob_receive(id, keep, from, maxRecords, timeoutMs, out var p));
             var raw = JsonSerializer.Deserialize<RawBatch>(TakeString(p), Json) ?? new RawBatch();
             var batch = new OutputBatch { Next = raw.Next, Done = raw.Done };
