@@ -41,11 +41,12 @@ function New-Row([string] $Measure, [scriptblock] $Block, [string] $Baseline) {
 }
 
 Get-Job | Remove-Job -Force
+$heap0 = [GC]::GetTotalMemory($true)
 $w = [Diagnostics.Stopwatch]::StartNew()
 $rjobs = [System.Collections.Generic.List[object]]::new($Count)
 for ($i = 0; $i -lt $Count; $i++) { $rjobs.Add((Start-RJob -FilePath true)) }
 Wait-Finished $rjobs
-Write-Host ("started {0:N0} RJob jobs in {1:N1} s" -f $Count, $w.Elapsed.TotalSeconds)
+Write-Host ("started {0:N0} RJob jobs in {1:N1} s; managed heap {2:N1} KiB per job" -f $Count, $w.Elapsed.TotalSeconds, (([GC]::GetTotalMemory($true) - $heap0) / 1KB / $Count))
 $rids = [int[]]($rjobs | Get-Random -Count $IdCount).Id
 $rfew = $rids[0..([math]::Max(1, [int]($IdCount / 10)) - 1)]
 
@@ -58,11 +59,12 @@ $rows.Add((New-Row "`$job.State, $Count RJob jobs" { foreach ($j in $rjobs) { $j
 $rjobs | Remove-RJob -Force
 $rjobs = $null
 
+$heap0 = [GC]::GetTotalMemory($true)
 $w.Restart()
 $tjobs = [System.Collections.Generic.List[object]]::new($Count)
 $tjobs.Add((Start-ThreadJob -ScriptBlock { Start-Sleep -Seconds 3600 } -ThrottleLimit 1))
 for ($i = 1; $i -lt $Count; $i++) { $tjobs.Add((Start-ThreadJob -ScriptBlock {})) }
-Write-Host ("queued {0:N0} thread jobs in {1:N1} s" -f $Count, $w.Elapsed.TotalSeconds)
+Write-Host ("queued {0:N0} thread jobs in {1:N1} s; managed heap {2:N1} KiB per job" -f $Count, $w.Elapsed.TotalSeconds, (([GC]::GetTotalMemory($true) - $heap0) / 1KB / $Count))
 $tids = [int[]]($tjobs | Get-Random -Count $IdCount).Id
 $tfew = $tids[0..($rfew.Count - 1)]
 $baselines = @{

@@ -348,7 +348,10 @@ Describe 'Basic ThreadJob Tests' -Tags 'CI' {
     It 'ThreadJob jobs should run in FullLanguage mode by default' {
 
         $result = Start-RJob -ScriptBlock { $ExecutionContext.SessionState.LanguageMode } | Wait-Job | Receive-Job
-        $result | Should -Be "FullLanguage"
+        # Adapted: a thread job hands back the live enum; from another process it comes back
+        # deserialized, as from Start-Job (its value 0, type Deserialized.<enum>), so compare as the enum.
+        $result.pstypenames[0] | Should -Be "Deserialized.System.Management.Automation.PSLanguageMode"
+        [System.Management.Automation.PSLanguageMode]$result | Should -Be "FullLanguage"
     }
 
     It 'ThreadJob jobs should run in the current working directory' {

@@ -157,9 +157,9 @@ namespace RJob.Commands
             foreach (var a in ArgumentList ?? Array.Empty<object>()) argv.Add(LanguagePrimitives.ConvertTo<string>(a) ?? "");
             var encoding = Encoding ?? new UTF8Encoding(false);
             var shown = new List<string>(argv) { [0] = path };
-            var spec = Spec(argv.ToArray(), string.Join(' ', shown), LaunchPlan.NativeKind);
-            if (_hasInput) spec.Stdin = encoding.GetBytes(StdinText());
-            return (new LaunchPlan(spec, LaunchPlan.NativeKind, encoding), spec.Command!);
+            string command = string.Join(' ', shown);
+            var spec = Spec(argv.ToArray(), command, LaunchPlan.NativeKind, _hasInput ? encoding.GetBytes(StdinText()) : null, records: false);
+            return (new LaunchPlan(spec, LaunchPlan.NativeKind, encoding), command);
         }
 
         private (LaunchPlan, string) ScriptFile(string path)
@@ -197,13 +197,11 @@ namespace RJob.Commands
             var usings = UsingValues.Collect(ast, this);
             byte[] payload = ScriptLaunch.Payload(text, usings, ArgumentList, _hasInput ? _input : null,
                 InitializationScript?.ToString(), _location, ModuleManifest());
-            var spec = Spec(ScriptLaunch.Argv, command, LaunchPlan.ScriptKind);
-            spec.Stdin = payload;
-            spec.Records = RecordsChannel.EnginePipe;
+            var spec = Spec(ScriptLaunch.Argv, command, LaunchPlan.ScriptKind, payload, RecordsChannel.EnginePipe);
             return new LaunchPlan(spec, LaunchPlan.ScriptKind, new UTF8Encoding(false));
         }
 
-        private StartSpec Spec(string[] argv, string command, string kind)
+        private StartSpec Spec(string[] argv, string command, string kind, byte[]? stdin, bool records)
         {
             var env = new Dictionary<string, string>();
             foreach (DictionaryEntry e in Environment.GetEnvironmentVariables()) env[(string)e.Key] = e.Value?.ToString() ?? "";
@@ -216,6 +214,8 @@ namespace RJob.Commands
                 Cwd = _cwd,
                 Env = env,
                 GraceMs = MyInvocation.BoundParameters.ContainsKey(nameof(GraceSeconds)) ? (long)Math.Round(GraceSeconds * 1000) : null,
+                Stdin = stdin,
+                Records = records,
             });
         }
 

@@ -4,7 +4,6 @@
 // (-Job takes every kind) is stopped the way Stop-Job stops it.
 using System;
 using System.Collections.Generic;
-using System.ComponentModel;
 using System.Management.Automation;
 using System.Threading;
 
@@ -16,6 +15,7 @@ namespace RJob.Commands
     {
         private readonly List<Job> _all = new();
         private readonly List<Job> _stopping = new();
+        private readonly List<RJobJob> _rjobs = new();
         private readonly ManualResetEventSlim _stop = new();
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = JobParameterSet)]
@@ -41,7 +41,6 @@ namespace RJob.Commands
         {
             var jobs = SelectJobs(Job, recurse: true);
             _all.AddRange(jobs);
-            var rjobs = new List<RJobJob>();
             foreach (var job in jobs)
             {
                 if (Stopping) return;
@@ -49,26 +48,29 @@ namespace RJob.Commands
                 _stopping.Add(job);
                 switch (job)
                 {
-                    case RJobJob r: rjobs.Add(r); break;
-                    case RJobChildJob c: rjobs.Add(c.Parent); break;
+                    case RJobJob r: _rjobs.Add(r); break;
+                    case RJobChildJob c: _rjobs.Add(c.Parent); break;
                     case Job2 other: other.StopJobAsync(); break;
                     default: job.StopJob(); break;
                 }
-            }
-            if (rjobs.Count == 0) return;
-            long graceMs = GraceSeconds < 0 ? -1 : (long)Math.Round(GraceSeconds * 1000);
-            try
-            {
-                RJobJob.StopMany(rjobs, Force, graceMs);
-            }
-            catch (Exception e) when (e is not PipelineStoppedException)
-            {
-                WriteError(JobErrors.FromEngine(e, rjobs));
             }
         }
 
         protected override void EndProcessing()
         {
+            // Every RJob job signalled at once, in one engine call: one grace period for all.
+            if (_rjobs.Count > 0)
+            {
+                long graceMs = GraceSeconds < 0 ? -1 : (long)Math.Round(GraceSeconds * 1000);
+                try
+                {
+                    RJobJob.StopMany(_rjobs, Force, graceMs);
+                }
+                catch (Exception e) when (e is not PipelineStoppedException)
+                {
+                    WriteError(JobErrors.FromEngine(e, _rjobs));
+                }
+            }
             // In short slices, so Ctrl+C is noticed at once.
             foreach (var job in _stopping)
             {

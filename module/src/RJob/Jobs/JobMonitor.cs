@@ -12,8 +12,9 @@ namespace RJob.Jobs
 {
     internal static class JobMonitor
     {
-        /// <summary>How long the feed is waited on between pump passes, idle and busy.</summary>
-        private const int IdleMs = 100, BusyMs = 5;
+        /// <summary>How long the feed is waited on between pump passes: output moved in the last
+        /// pass, none moved, no job with output left to read. A change ends the wait at once.</summary>
+        private const int BusyMs = 5, IdleMs = 100, QuietMs = 1000;
 
         /// <summary>How long a change for a job not yet in the table is kept (its launch is
         /// still registering it).</summary>
@@ -44,7 +45,8 @@ namespace RJob.Jobs
                 try
                 {
                     changes.Clear();
-                    seq = Engine.Changes(seq, busy ? BusyMs : IdleMs, changes);
+                    int wait = busy ? BusyMs : JobTable.AnyDraining ? IdleMs : QuietMs;
+                    seq = Engine.Changes(seq, wait, changes);
                     foreach (var (id, state) in changes) unmatched[id] = (state, Environment.TickCount64);
                     Deliver(unmatched);
                     busy = PumpAll();
@@ -85,7 +87,15 @@ namespace RJob.Jobs
             bool moved = false;
             foreach (var child in JobTable.Draining())
             {
-                moved |= OutputPump.Fill(child, 0, tryOnly: true) > 0;
+                try
+                {
+                    moved |= OutputPump.Fill(child, 0, tryOnly: true) > 0;
+                }
+                catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+                {
+                    // Its streams were closed (the job was disposed): nobody can read it any more.
+                    JobTable.OnDrained(child.Parent);
+                }
             }
             return moved;
         }

@@ -94,5 +94,7 @@ namespace RJob.Jobs
         internal static void OnReleased(RJobJob job) => s_byEngineId.TryRemove(job.EngineId, out _);
 
         internal static ICollection<RJobChildJob> Draining() => s_draining.Keys;
+
+        internal static bool AnyDraining => !s_draining.IsEmpty;
     }
 }

@@ -14,7 +14,7 @@ namespace RJob.Jobs
     internal static class OutputPump
     {
         /// <summary>Most bytes one engine read returns.</summary>
-        private const int Batch = 256 << 10;
+        private const int Batch = 64 << 10;
 
         /// <summary>Tops the job's collections up to StreamBuffers.MaxBytes. Waits up to
         /// timeoutMs for the first data when there is none. With tryOnly, gives up at once if
@@ -54,7 +54,7 @@ namespace RJob.Jobs
             OutputBatch batch;
             try
             {
-                batch = Engine.Receive(id, keep: false, from: 0, timeoutMs, maxBytes);
+                batch = Engine.Receive(id, false, 0, timeoutMs, maxBytes); // consuming reads
             }
             catch (RJobException e) when (e.Status == RJobStatus.NotFound)
             {

@@ -115,7 +115,8 @@ namespace RJob.Jobs
             var items = new List<object?>();
             lock (collection.SyncRoot)
             {
-                foreach (var i in collection) items.Add(i);
+                // By index: a collection's enumerator may block until the collection is closed.
+                for (int i = 0; i < collection.Count; i++) items.Add(collection[i]);
                 if (!keep) collection.Clear();
             }
             return items;

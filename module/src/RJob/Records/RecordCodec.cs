@@ -33,7 +33,10 @@ namespace RJob.Records
         internal static byte[] Encode(byte tag, object? value)
         {
             if (value is ErrorRecord error) SmaInternals.IncludeInvocationInfo(error);
-            byte[] utf8 = Encoding.UTF8.GetBytes(PSSerializer.Serialize(value));
+            // Depth 1, as remoting sends output; an information record's MessageData is one
+            // level down, and Write-Host's colours are in it.
+            int depth = value is InformationRecord ? 2 : 1;
+            byte[] utf8 = Encoding.UTF8.GetBytes(PSSerializer.Serialize(value, depth));
             var line = new byte[1 + Base64.GetMaxEncodedToUtf8Length(utf8.Length) + 1];
             line[0] = tag;
             Base64.EncodeToUtf8(utf8, line.AsSpan(1), out _, out int written);
