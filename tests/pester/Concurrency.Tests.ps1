@@ -6,7 +6,7 @@ Describe 'Concurrency' {
     AfterEach { Remove-AllRJob }
 
     It '8 runspaces starting and stopping 500 jobs each: no deadlock, no duplicate or lost id, all end' {
-        $module = Join-Path $RepoRoot 'module/RJob.psd1'
+        $module = $RJobManifest
         $ids = 1..8 | ForEach-Object -ThrottleLimit 8 -Parallel {
             Import-Module $using:module
             $runspace = $_

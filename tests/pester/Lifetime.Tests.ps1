@@ -3,7 +3,7 @@
 
 BeforeAll {
     . $PSScriptRoot/TestHelpers.ps1
-    $script:module = Join-Path $RepoRoot 'module/RJob.psd1'
+    $script:module = $RJobManifest
 
     # A session that starts a job tree (with a setsid daemon and a double-forked orphan) and a
     # script job, says READY once all of them run, then on "go" exits or waits to be killed.

@@ -46,7 +46,7 @@ Describe 'RJob module' {
 
     It 'reloads with Import-Module -Force and keeps the jobs' {
         $job = Start-RJob -FilePath sleep -ArgumentList 60
-        Import-Module (Join-Path $RepoRoot 'module/RJob.psd1') -Force
+        Import-Module $RJobManifest -Force
         (Get-RJob).Id | Should -Contain $job.Id
         Stop-RJob -Id $job.Id
         (Get-RJob -Id $job.Id).State | Should -Be 'Stopped'

@@ -97,7 +97,7 @@ $want = [string[]](1..600000)
         $env:RJOB_SPOOL_DIR = Join-Path $script:mnt 'spool'
         try {
             $mount = 'mount -t tmpfs -o size=1m tmpfs "$1" && shift && exec "$@"'
-            $script:child = Start-ChildPwsh -ScriptPath $script -Arguments @((Join-Path $RepoRoot 'module/RJob.psd1')) `
+            $script:child = Start-ChildPwsh -ScriptPath $script -Arguments @($RJobManifest) `
                 -Prefix @('timeout', '300', 'unshare', '-m', 'sh', '-c', $mount, 'sh', $script:mnt)
         }
         finally { Remove-Item Env:RJOB_SPOOL_DIR }

@@ -93,7 +93,7 @@ Describe 'Jobs started from a pwsh that has a terminal' {
         $script:session = "rjob-faults-$PID"
         $pwsh = $env:RJOB_TEST_PWSH
         if (-not $pwsh) { $pwsh = Join-Path $RepoRoot '.tools/pwsh/pwsh' }
-        $module = Join-Path $RepoRoot 'module/RJob.psd1'
+        $module = $RJobManifest
         & tmux kill-session -t $session 2>$null
         & tmux new-session -d -s $session -x 200 -y 50 $pwsh -NoProfile -NoLogo
         if ($LASTEXITCODE) { throw 'tmux could not start pwsh' }

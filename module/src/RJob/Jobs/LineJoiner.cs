@@ -9,8 +9,9 @@ namespace RJob.Jobs
     internal sealed class LineJoiner
     {
         /// <summary>A text line longer than this is handed on in pieces of this size, so one
-        /// endless line cannot exhaust memory. Records (stream 2) are always joined whole.</summary>
-        internal const int MaxTextLine = 16 << 20;
+        /// endless line cannot exhaust memory (and stays under .NET's largest string). Lines up to
+        /// it come back whole. Records (stream 2) are always joined whole.</summary>
+        internal const int MaxTextLine = 256 << 20;
 
         private readonly MemoryStream?[] _partial = new MemoryStream?[3];
 

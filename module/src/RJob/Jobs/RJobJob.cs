@@ -45,7 +45,14 @@ namespace RJob
         public int? Signal { get; private set; }
 
         /// <summary>Why the job ended as it did, when its exit code alone does not say (the engine's words).</summary>
-        public override string StatusMessage => _statusMessage;
+        /// While the job runs it is the engine's live word (output paused on a full spool, say).
+        public override string StatusMessage => IsFinished || EngineId == 0 ? _statusMessage : LiveReason();
+
+        private string LiveReason()
+        {
+            try { return Engine.Reason(EngineId) ?? _statusMessage; }
+            catch (RJobException) { return _statusMessage; }
+        }
 
         public override bool HasMoreData => Child.HasMoreData;
 
