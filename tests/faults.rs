@@ -115,10 +115,12 @@ int main(int argc, char **argv) {
     time_t end = time(NULL) + 60;
     if (strcmp(argv[1], "hop-setsid") == 0) setsid();
     if (strncmp(argv[1], "hop", 3) == 0) {
+        /* A new pid every millisecond or so: faster than a scan of /proc, slow enough that the
+           supervisor reaps the parents left behind before they use up the machine's pids. */
         while (time(NULL) < end) {
             pid_t p = fork();
             if (p > 0) _exit(0);
-            if (p < 0) usleep(1000);
+            usleep(1000);
         }
         return 0;
     }
@@ -180,8 +182,14 @@ fn a_pid_hopping_tree_is_stopped_at_once() {
         "trap '' TERM; for i in 1 2 3 4 5; do \"$1\" hop \"$0\" & \"$1\" hop-setsid \"$0\" & \
                   done";
     let id = start_patient(&["/bin/sh", "-c", script, &t, storm()]);
+    // A hopper lives a millisecond, less than a look through /proc takes: count the distinct pids
+    // seen over several looks.
+    let mut seen = std::collections::HashSet::new();
     assert!(
-        eventually(20.0, || procs_with(&t).len() >= 10),
+        eventually(20.0, || {
+            seen.extend(procs_with(&t));
+            seen.len() >= 100
+        }),
         "the hoppers did not start"
     );
     let t0 = Instant::now();
