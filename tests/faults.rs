@@ -132,7 +132,7 @@ int main(int argc, char **argv) {
         pid_t b = fork();
         if (b == 0) continue;
         if (a > 0 || b > 0) _exit(0);
-        usleep(2000); /* at the limit: try again soon, as a bomb does */
+        usleep(200); /* at the limit: try again at once, as a bomb does */
     }
     return 0;
 }
@@ -263,7 +263,7 @@ fn a_fork_bomb_is_stopped_in_bounded_time() {
         "{} left running",
         procs_with(&t).len()
     );
-    assert!(took < Duration::from_secs(20), "the stop took {took:?}");
+    assert!(took < Duration::from_secs(5), "the stop took {took:?}");
 }
 
 #[test]
