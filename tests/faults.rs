@@ -115,10 +115,12 @@ int main(int argc, char **argv) {
     time_t end = time(NULL) + 60;
     if (strcmp(argv[1], "hop-setsid") == 0) setsid();
     if (strncmp(argv[1], "hop", 3) == 0) {
+        /* A new pid every millisecond or so: faster than a scan of /proc, slow enough that the
+           supervisor reaps the parents left behind before they use up the machine's pids. */
         while (time(NULL) < end) {
             pid_t p = fork();
             if (p > 0) _exit(0);
-            if (p < 0) usleep(1000);
+            usleep(1000);
         }
         return 0;
     }
@@ -130,7 +132,7 @@ int main(int argc, char **argv) {
         pid_t b = fork();
         if (b == 0) continue;
         if (a > 0 || b > 0) _exit(0);
-        usleep(2000); /* at the limit: try again soon, as a bomb does */
+        usleep(200); /* at the limit: try again at once, as a bomb does */
     }
     return 0;
 }
@@ -180,8 +182,14 @@ fn a_pid_hopping_tree_is_stopped_at_once() {
         "trap '' TERM; for i in 1 2 3 4 5; do \"$1\" hop \"$0\" & \"$1\" hop-setsid \"$0\" & \
                   done";
     let id = start_patient(&["/bin/sh", "-c", script, &t, storm()]);
+    // A hopper lives a millisecond, less than a look through /proc takes: count the distinct pids
+    // seen over several looks.
+    let mut seen = std::collections::HashSet::new();
     assert!(
-        eventually(20.0, || procs_with(&t).len() >= 10),
+        eventually(20.0, || {
+            seen.extend(procs_with(&t));
+            seen.len() >= 100
+        }),
         "the hoppers did not start"
     );
     let t0 = Instant::now();
@@ -224,8 +232,8 @@ fn a_fork_bomb_is_stopped_in_bounded_time() {
     } else {
         me
     };
-    let limit_n = tasks_of(uid) + 1000;
-    let limit = limit_n.to_string();
+    let before = tasks_of(uid);
+    let limit = (before + 1000).to_string();
     let as_uid = if me == 0 {
         format!("setpriv --reuid={uid} --regid={uid} --clear-groups")
     } else {
@@ -235,24 +243,27 @@ fn a_fork_bomb_is_stopped_in_bounded_time() {
     // once, and the SIGTERM that the rest then gets must not end the test before the stop.
     let script = format!("trap '' TERM; ulimit -u \"$1\" && exec {as_uid} \"$2\" bomb \"$0\"");
     let id = start_patient(&["/bin/bash", "-c", &script, &t, &limit, storm()]);
+    // Counted by uid, zombies too: each holds a place under the limit until it is reaped, and
+    // with a thousand processes running, reaping may lag.
     assert!(
-        eventually(45.0, || procs_with(&t).len() >= 800),
+        eventually(45.0, || tasks_of(uid) >= before + 800),
         "the bomb reached only {} processes ({:?})",
-        procs_with(&t).len(),
+        tasks_of(uid) - before,
         engine::get(id).unwrap()
     );
+    let size = tasks_of(uid) - before;
     let t0 = Instant::now();
     engine::stop(&[id], true, None).unwrap();
     let info = wait_done(id, 60);
     let took = t0.elapsed();
-    eprintln!("fork bomb: {limit_n} processes at most, stopped in {took:?}");
+    eprintln!("fork bomb: {size} processes (limit 1,000) stopped in {took:?}");
     assert_eq!(info.state, JobState::Stopped);
     assert!(
         eventually(10.0, || procs_with(&t).is_empty()),
         "{} left running",
         procs_with(&t).len()
     );
-    assert!(took < Duration::from_secs(20), "the stop took {took:?}");
+    assert!(took < Duration::from_secs(5), "the stop took {took:?}");
 }
 
 #[test]
@@ -385,18 +396,20 @@ fn the_job_starts_with_a_clean_slate() {
         stdout_lines(id),
         ["SigBlk:\t0000000000000000", "SigIgn:\t0000000000000000"]
     );
+    // fds 0-2, and 3: ls's own handle on the directory it lists.
+    let id = start(&["ls", "/proc/self/fd"]);
+    wait_done(id, 10);
+    assert_eq!(stdout_lines(id), ["0", "1", "2", "3"]);
     let id = sh(&format!(
-        ": {t}; ls /proc/$$/fd | tr '\\n' ' '; echo; echo \"cookie=$RJOB_JOB_COOKIE\"; \
-         cut -d' ' -f1,5,6 /proc/$$/stat"
+        ": {t}; echo \"cookie=$RJOB_JOB_COOKIE\"; cut -d' ' -f1,5,6 /proc/$$/stat"
     ));
     let info = wait_done(id, 10);
     assert_eq!(info.state, JobState::Completed);
     let out = stdout_lines(id);
-    assert_eq!(out[0].trim(), "0 1 2", "{out:?}");
-    let cookie = out[1].strip_prefix("cookie=").unwrap();
+    let cookie = out[0].strip_prefix("cookie=").unwrap();
     assert!(cookie.len() >= 16, "no job cookie: {out:?}");
     // pid, process group and session are one: the job leads a session of its own.
-    let ids: Vec<&str> = out[2].split(' ').collect();
+    let ids: Vec<&str> = out[1].split(' ').collect();
     assert_eq!(ids, [ids[0]; 3], "{out:?}");
 }
 

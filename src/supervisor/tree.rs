@@ -5,8 +5,7 @@
 //! A tree that forks faster than it is killed (a pid-hopping loop, a fork bomb) cannot be chased
 //! with SIGKILL rounds: each scan names processes that have already been replaced. So it is
 //! frozen first: SIGSTOP to every member and its process group, scanning again until a scan finds
-//! every member stopped.
-//! A stopped process cannot fork, so that set is final; SIGKILL then ends it.
+//! every member stopped. A stopped process cannot fork, so that set is final; SIGKILL ends it.
 
 use crate::supervisor::proctree::{self, is_live, is_stopped, ProcStat};
 use crate::supervisor::signal::{signal_group, signal_group_of, signal_verified};
@@ -34,15 +33,10 @@ pub trait Members {
 pub struct Outcome {
     /// A scan found every member stopped before the kill.
     pub frozen: bool,
-    /// Scans made while freezing.
-    pub rounds: u32,
-    /// When the freeze ended.
-    pub frozen_after: Duration,
     /// Members sent SIGKILL, alone or with their process group.
     pub killed: usize,
     /// Members still alive when the time ran out.
     pub left: usize,
-    pub elapsed: Duration,
 }
 
 impl Outcome {
@@ -86,8 +80,7 @@ pub fn terminate(m: &dyn Members, group: Option<i32>) -> usize {
 /// a scan finds none running), then SIGKILLs every member until none is left or `limit` has
 /// passed.
 pub fn freeze_and_kill(m: &dyn Members, group: Option<i32>, limit: Duration) -> Outcome {
-    let start = Instant::now();
-    let end = start + limit;
+    let end = Instant::now() + limit;
     let verify = |p: i32| m.verify(p);
     let mut out = Outcome::default();
     // Members told to stop; each round, groups stopped as a whole: the kernel stops every process
@@ -119,7 +112,6 @@ pub fn freeze_and_kill(m: &dyn Members, group: Option<i32>, limit: Duration) -> 
                 let _ = signal_verified(pid, libc::SIGSTOP, &verify);
             }
         });
-        out.rounds += 1;
         // Once everything seen is stopped, one more scan: on a machine whose pids wrap around, a
         // process forked during the last scan may sit below its cursor.
         if running == 0 && std::mem::replace(&mut quiet, true) {
@@ -136,7 +128,6 @@ pub fn freeze_and_kill(m: &dyn Members, group: Option<i32>, limit: Duration) -> 
             std::thread::sleep(SETTLE);
         }
     }
-    out.frozen_after = start.elapsed();
     let mut killed = HashSet::new();
     loop {
         if let Some(g) = group {
@@ -160,11 +151,10 @@ pub fn freeze_and_kill(m: &dyn Members, group: Option<i32>, limit: Duration) -> 
             out.left = live;
             break;
         }
-        // Killed processes stay listed until they are reaped.
+        // A killed process is listed until it has died.
         std::thread::sleep(SETTLE);
     }
     out.killed = killed.len();
-    out.elapsed = start.elapsed();
     out
 }
 
