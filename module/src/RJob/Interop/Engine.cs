@@ -96,8 +96,8 @@ namespace RJob.Interop
         /// for some while the job runs.</summary>
         public static OutputBatch Receive(ulong id, bool keep, ulong from, long timeoutMs, int maxBytes = 1 << 20)
         {
-            if (maxBytes < RecordHeader) throw new ArgumentOutOfRangeException(nameof(maxBytes));
-            int cap = maxBytes;
+            // A budget smaller than one record's header still reads one record (it comes alone).
+            int cap = Math.Max(maxBytes, RecordHeader);
             while (true)
             {
                 var buf = Scratch.Get(cap);

@@ -198,7 +198,9 @@ namespace RJob
             lock (Child.PumpLock)
             {
                 // What fits in the streams is there before anyone hears the job ended.
-                OutputPump.Fill(Child, 0);
+                // A failure to read output must never keep the job from ending: it stays readable.
+                try { OutputPump.Fill(Child, 0); }
+                catch (Exception e) when (e is not OutOfMemoryException) { }
                 terminating = TerminatingError;
                 _reasonSettled = true;
             }
