@@ -189,13 +189,24 @@ namespace RJob
             ErrorRecord? terminating;
             lock (Child.PumpLock)
             {
-                // What fits in the streams is there before anyone hears the job ended.
-                OutputPump.Fill(Child, 0);
+                // What fits in the streams is there before anyone hears the job ended. A failure
+                // to read must not keep the job from ending: readers will see it again.
+                try { OutputPump.Fill(Child, 0); }
+                catch (Exception e) when (e is not OutOfMemoryException) { }
                 terminating = TerminatingError;
                 _reasonSettled = true;
             }
-            var status = Engine.Status(EngineId);
-            string engineReason = Engine.Reason(EngineId) ?? "";
+            JobStatus? status = null;
+            string engineReason = "";
+            try
+            {
+                status = Engine.Status(EngineId);
+                engineReason = Engine.Reason(EngineId) ?? "";
+            }
+            catch (RJobException e)
+            {
+                engineReason = e.Message;
+            }
             lock (_transition)
             {
                 if (IsFinished) return;
