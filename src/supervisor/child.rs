@@ -42,6 +42,7 @@ pub fn spawn_job(l: &Launch, cookie: Option<&str>, jio: JobIo) -> io::Result<Chi
     let Some((exe, args)) = l.argv.split_first() else {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty argv"));
     };
+    refuse_non_programs(exe)?;
     let mut cmd = Command::new(exe);
     cmd.args(args).stdout(jio.stdout).stderr(jio.stderr);
     cmd.stdin(if l.stdin.is_some() {
@@ -78,6 +79,27 @@ pub fn spawn_job(l: &Launch, cookie: Option<&str>, jio: JobIo) -> io::Result<Chi
     });
     drop(records); // the job holds its own copy now
     child
+}
+
+/// With a pre-exec hook std forks and calls `execvp`, which runs a file the kernel refuses
+/// (ENOEXEC: no `#!` line, not a binary) through /bin/sh. A job is never run through a shell, so
+/// such a file is refused here, as `posix_spawn` would.
+fn refuse_non_programs(exe: &str) -> io::Result<()> {
+    if !exe.starts_with('/') {
+        return Ok(()); // found on PATH by exec; the module passes absolute paths
+    }
+    let mut head = [0u8; 4];
+    let n = match std::fs::File::open(exe).and_then(|mut f| io::Read::read(&mut f, &mut head)) {
+        Ok(n) => n,
+        Err(_) => return Ok(()), // exec reports what is wrong with it
+    };
+    if head[..n].starts_with(b"#!") || head[..n] == *b"\x7fELF" {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("cannot start {exe}: not a program (no #! line and not a binary)"),
+    ))
 }
 
 /// Puts the records pipe on fd 3 when that fd is free, so that std's own close-on-exec pipe

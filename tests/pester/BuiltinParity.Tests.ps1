@@ -51,9 +51,9 @@ Describe 'Parity with the built-in job cmdlets' {
     }
 
     It 'a start that fails writes one error and leaves no job' {
-        # Executable, but not a program the kernel can run: the engine's spawn fails.
-        $bad = Join-Path $TestDrive 'not-a-program'
-        Set-Content -LiteralPath $bad -Value 'junk without a shebang'
+        # Executable, but its interpreter does not exist: the engine's spawn fails.
+        $bad = Join-Path $TestDrive 'bad-interpreter'
+        Set-Content -LiteralPath $bad -Value "#!/nonexistent/interpreter`necho never"
         chmod +x $bad
         $r = Start-RJob -FilePath $bad -ErrorAction SilentlyContinue -ErrorVariable e
         $r | Should -BeNullOrEmpty

@@ -9,8 +9,8 @@ BeforeAll {
     # script job, says READY once all of them run, then on "go" exits or waits to be killed.
     $script:hostScript = Join-Path $TestDrive 'host.ps1'
     Set-Content -LiteralPath $hostScript -Value @'
-param($Module, $Token, $Mode)
-. (Join-Path (Split-Path $Module) '../tests/pester/TestHelpers.ps1')
+param($Module, $Token, $Mode, $Helpers)
+. $Helpers # imports the module under test
 $null = Start-RJob -GraceSeconds 1 -FilePath sh -ArgumentList '-c', "sleep $Token & setsid sleep $Token & sh -c '(sleep $Token &)'; exec sleep $Token"
 $null = Start-RJob -GraceSeconds 1 { param($t) sleep $t } -ArgumentList $Token
 Wait-Until { @(Get-ProcessWithToken $Token).Count -ge 5 } -TimeoutSeconds 60 -Because 'the jobs to start'
@@ -52,7 +52,7 @@ $ignored = ([Convert]::ToUInt64(((Get-Content /proc/self/status) -match '^SigIgn
 Describe 'No job outlives its pwsh' {
     It 'after <_> of the host pwsh, no process of any job remains' -ForEach 'exit', 'kill -9' {
         $token = New-Token
-        $child = Start-ChildPwsh -ScriptPath $hostScript -Arguments $module, $token, $_
+        $child = Start-ChildPwsh -ScriptPath $hostScript -Arguments $module, $token, $_, (Join-Path $PSScriptRoot 'TestHelpers.ps1')
         try {
             Read-ChildLine $child | Should -Be 'READY'
             @(Get-ProcessWithToken $token).Count | Should -BeGreaterOrEqual 5

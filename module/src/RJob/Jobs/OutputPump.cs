@@ -13,8 +13,9 @@ namespace RJob.Jobs
 {
     internal static class OutputPump
     {
-        /// <summary>Most bytes one engine read returns.</summary>
-        private const int Batch = 64 << 10;
+        /// <summary>Most bytes one engine read returns; and the least asked for, so a nearly full
+        /// buffer still gets a useful read (the bound is loose by this much, or one long line).</summary>
+        private const int Batch = 64 << 10, MinRead = 4 << 10;
 
         /// <summary>Tops the job's collections up to StreamBuffers.MaxBytes. Waits up to
         /// timeoutMs for the first data when there is none. With tryOnly, gives up at once if
@@ -33,7 +34,7 @@ namespace RJob.Jobs
                 {
                     long room = StreamBuffers.MaxBytes - job.Buffers.Reconcile();
                     if (room <= 0) break;
-                    int n = Once(job, job.Buffers, timeoutMs, (int)Math.Min(room, Batch));
+                    int n = Once(job, job.Buffers, timeoutMs, (int)Math.Clamp(room, MinRead, Batch));
                     if (n == 0) break;
                     total += n;
                     timeoutMs = 0;

@@ -26,7 +26,6 @@ namespace RJob
         {
             _plan = plan;
             Kind = plan.Kind;
-            Location = plan.Spec.Remote?.Host ?? "localhost";
             PSJobTypeName = "RJob." + plan.Kind;
             Child = new RJobChildJob(this, command, plan);
             ChildJobs.Add(Child);
@@ -56,7 +55,7 @@ namespace RJob
 
         public override bool HasMoreData => Child.HasMoreData;
 
-        public override string Location { get; }
+        public override string Location => "localhost";
 
         /// <summary>True once the job is Completed, Failed or Stopped.</summary>
         public bool IsFinished => IsFinal(JobStateInfo.State);
@@ -197,15 +196,24 @@ namespace RJob
             ErrorRecord? terminating;
             lock (Child.PumpLock)
             {
-                // What fits in the streams is there before anyone hears the job ended.
-                // A failure to read output must never keep the job from ending: it stays readable.
+                // What fits in the streams is there before anyone hears the job ended. A failure
+                // to read must not keep the job from ending: readers will see it again.
                 try { OutputPump.Fill(Child, 0); }
                 catch (Exception e) when (e is not OutOfMemoryException) { }
                 terminating = TerminatingError;
                 _reasonSettled = true;
             }
-            var status = Engine.Status(EngineId);
-            string engineReason = Engine.Reason(EngineId) ?? "";
+            JobStatus? status = null;
+            string engineReason = "";
+            try
+            {
+                status = Engine.Status(EngineId);
+                engineReason = Engine.Reason(EngineId) ?? "";
+            }
+            catch (RJobException e)
+            {
+                engineReason = e.Message;
+            }
             lock (_transition)
             {
                 if (IsFinished) return;
