@@ -26,6 +26,7 @@ namespace RJob
         {
             _plan = plan;
             Kind = plan.Kind;
+            Location = plan.Spec.Remote?.Host ?? "localhost";
             PSJobTypeName = "RJob." + plan.Kind;
             Child = new RJobChildJob(this, command, plan);
             ChildJobs.Add(Child);
@@ -55,7 +56,7 @@ namespace RJob
 
         public override bool HasMoreData => Child.HasMoreData;
 
-        public override string Location => "localhost";
+        public override string Location { get; }
 
         /// <summary>True once the job is Completed, Failed or Stopped.</summary>
         public bool IsFinished => IsFinal(JobStateInfo.State);
