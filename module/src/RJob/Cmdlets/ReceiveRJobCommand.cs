@@ -174,17 +174,20 @@ namespace RJob.Commands
             }
         }
 
+        private readonly List<(StreamKind Kind, object? Item)> _batch = new();
+
         private void ReceiveChild(RJobChildJob child)
         {
             while (!_stop.IsSet)
             {
                 bool ended = Ended(child);
                 long moved = OutputPump.Fill(child, ended ? 0 : WaitSliceMs);
-                bool wrote = false;
-                while (child.Buffers.TakeNext(out var kind, out var item))
+                _batch.Clear();
+                child.Buffers.TakeAll(_batch);
+                bool wrote = _batch.Count > 0;
+                foreach (var (kind, item) in _batch)
                 {
                     Write(kind, item);
-                    wrote = true;
                     if (_stop.IsSet) return;
                 }
                 if (ended && child.EngineDone && child.Buffers.IsEmpty) return;

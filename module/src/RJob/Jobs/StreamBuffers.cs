@@ -109,6 +109,46 @@ namespace RJob.Jobs
             return false;
         }
 
+        /// <summary>Takes every item that is there, in arrival order, at once. Taking one at a
+        /// time removes from the head of a list (O(n) each), which made a long -Wait quadratic.</summary>
+        internal void TakeAll(List<(StreamKind Kind, object? Item)> into)
+        {
+            lock (_sync)
+            {
+                Forget();
+                var snap = new List<object?>[Kinds];
+                var taken = new int[Kinds];
+                for (int k = 0; k < Kinds; k++)
+                {
+                    var c = _collections[k];
+                    lock (c.SyncRoot)
+                    {
+                        snap[k] = new List<object?>(c.Count);
+                        for (int i = 0; i < c.Count; i++) snap[k].Add(c[i]);
+                    }
+                }
+                // An entry whose item is not in its collection yet (being added) ends the run.
+                while (_order.Count > 0)
+                {
+                    var (k, size) = _order.Peek();
+                    if (taken[(int)k] >= snap[(int)k].Count) break;
+                    _order.Dequeue();
+                    _queued[(int)k]--;
+                    _bytes -= size;
+                    into.Add((k, snap[(int)k][taken[(int)k]++]));
+                }
+                for (int k = 0; k < Kinds; k++)
+                {
+                    var c = _collections[k];
+                    lock (c.SyncRoot)
+                    {
+                        if (taken[k] == c.Count) c.Clear();
+                        else for (int i = 0; i < taken[k]; i++) c.RemoveAt(0);
+                    }
+                }
+            }
+        }
+
         /// <summary>Takes (or with keep, copies) everything a stream holds.</summary>
         internal static List<object?> Take(IList collection, bool keep)
         {
