@@ -232,41 +232,44 @@ Describe 'Basic ThreadJob Tests' -Tags 'CI' {
         $job.JobStateInfo.Reason.Message | Should -Be "MyError!"
     }
 
+    # RJob jobs have Start-Job's shape: a parent job whose one child holds the streams (ThreadJob keeps
+    # them on the job itself). Giving both would make Receive-Job -Keep return everything twice
+    # and -NoRecurse return data, against the built-ins; so these read the child's streams.
     It 'ThreadJob and Error stream output' {
 
         $job = Start-RJob -ScriptBlock { Write-Error "ErrorOut" } | Wait-Job
-        $job.Error | Should -Be "ErrorOut"
+        $job.ChildJobs[0].Error | Should -Be "ErrorOut"
     }
 
     It 'ThreadJob and Warning stream output' {
 
         $job = Start-RJob -ScriptBlock { Write-Warning "WarningOut" } | Wait-Job
-        $job.Warning | Should -Be "WarningOut"
+        $job.ChildJobs[0].Warning | Should -Be "WarningOut"
     }
 
     It 'ThreadJob and Verbose stream output' {
 
         $job = Start-RJob -ScriptBlock { $VerbosePreference = 'Continue'; Write-Verbose "VerboseOut" } | Wait-Job
-        $job.Verbose | Should -Match "VerboseOut"
+        $job.ChildJobs[0].Verbose | Should -Match "VerboseOut"
     }
 
     It 'ThreadJob and Verbose stream output' {
 
         $job = Start-RJob -ScriptBlock { $DebugPreference = 'Continue'; Write-Debug "DebugOut" } | Wait-Job
-        $job.Debug | Should -Be "DebugOut"
+        $job.ChildJobs[0].Debug | Should -Be "DebugOut"
     }
 
     It 'ThreadJob and Information stream output' {
 
         $job = Start-RJob -ScriptBlock { Write-Information "InformationOutput" -InformationAction Continue } | Wait-Job
-        $job.Information | Should -Be "InformationOutput"
+        $job.ChildJobs[0].Information | Should -Be "InformationOutput"
     }
 
     It 'ThreadJob and Host stream output' {
 
         # Host stream data is automatically added to the Information stream
         $job = Start-RJob -ScriptBlock { Write-Host "HostOutput" } | Wait-Job
-        $job.Information | Should -Be "HostOutput"
+        $job.ChildJobs[0].Information | Should -Be "HostOutput"
     }
 
     It 'ThreadJob ThrottleLimit and Queue' {
