@@ -47,8 +47,13 @@ namespace RJob.Jobs
             return collection;
         }
 
+        /// <summary>What an item costs beyond its bytes (a PSObject, its string, a slot), so that
+        /// a backlog of short lines is bounded in memory, not only in text.</summary>
+        private const int ItemCost = 256;
+
         public void Add(StreamKind kind, object item, int size)
         {
+            size += ItemCost;
             lock (_sync)
             {
                 _order.Enqueue((kind, size));
