@@ -199,25 +199,27 @@ fn helper_paused_spool_drains_in_order() {
     assert!(peak < ceiling, "peak RSS {peak} MiB");
 }
 
+/// Runs `helper_paused_spool_drains_in_order` over `count` lines with the spool at `spool`
+/// (inside a private tmpfs when `tmpfs` is given): the job must pause saying `why`.
+fn paused_spool(count: u32, why: &str, spool: &Path, tmpfs: Option<(&Path, &str)>) {
+    let env = [
+        ("RJOB_T_COUNT", count.to_string()),
+        ("RJOB_T_CEILING_MIB", "48".to_string()),
+        ("RJOB_T_WHY", why.to_string()),
+        ("RJOB_T_SPOOL", spool.to_string_lossy().into_owned()),
+    ];
+    run_helper("helper_paused_spool_drains_in_order", &env, tmpfs);
+}
+
 #[test]
 fn a_full_spool_pauses_the_job_and_every_line_comes_back_in_order() {
     // 5,000,000 lines are 38.9 MB of output, through a 10 MB spool.
     let dir = TempDir::new("fullspool");
-    let env = [
-        ("RJOB_T_COUNT", "5000000".to_string()),
-        ("RJOB_T_CEILING_MIB", "48".to_string()),
-        (
-            "RJOB_T_WHY",
-            "spool full (No space left on device)".to_string(),
-        ),
-        (
-            "RJOB_T_SPOOL",
-            dir.0.join("spool").to_string_lossy().into_owned(),
-        ),
-    ];
-    run_helper(
-        "helper_paused_spool_drains_in_order",
-        &env,
+    let why = "spool full (No space left on device)";
+    paused_spool(
+        5_000_000,
+        why,
+        &dir.0.join("spool"),
         Some((&dir.0, "size=10m")),
     );
 }
@@ -225,21 +227,11 @@ fn a_full_spool_pauses_the_job_and_every_line_comes_back_in_order() {
 #[test]
 fn a_read_only_spool_pauses_the_job_with_memory_bounded() {
     let dir = TempDir::new("rospool");
-    let env = [
-        ("RJOB_T_COUNT", "2000000".to_string()),
-        ("RJOB_T_CEILING_MIB", "48".to_string()),
-        (
-            "RJOB_T_WHY",
-            "spool unusable (Read-only file system)".to_string(),
-        ),
-        (
-            "RJOB_T_SPOOL",
-            dir.0.join("spool").to_string_lossy().into_owned(),
-        ),
-    ];
-    run_helper(
-        "helper_paused_spool_drains_in_order",
-        &env,
+    let why = "spool unusable (Read-only file system)";
+    paused_spool(
+        2_000_000,
+        why,
+        &dir.0.join("spool"),
         Some((&dir.0, "ro,size=1m")),
     );
 }
@@ -251,13 +243,7 @@ fn a_symlinked_spool_dir_is_refused_and_memory_stays_bounded() {
     std::fs::create_dir(&real).unwrap();
     let link = dir.0.join("link");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    let env = [
-        ("RJOB_T_COUNT", "2000000".to_string()),
-        ("RJOB_T_CEILING_MIB", "48".to_string()),
-        ("RJOB_T_WHY", "not a private directory".to_string()),
-        ("RJOB_T_SPOOL", link.to_string_lossy().into_owned()),
-    ];
-    run_helper("helper_paused_spool_drains_in_order", &env, None);
+    paused_spool(2_000_000, "not a private directory", &link, None);
     assert_eq!(
         std::fs::read_dir(&real).unwrap().count(),
         0,
