@@ -90,33 +90,12 @@ Describe 'Stopping jobs whose processes misbehave' {
 Describe 'Jobs started from a pwsh that has a terminal' {
     BeforeAll {
         # An interactive pwsh in tmux: it has a controlling terminal, as a user's pwsh does.
-        $script:session = "rjob-faults-$PID"
-        $pwsh = $env:RJOB_TEST_PWSH
-        if (-not $pwsh) { $pwsh = Join-Path $RepoRoot '.tools/pwsh/pwsh' }
-        $module = $RJobManifest
-        & tmux kill-session -t $session 2>$null
-        & tmux new-session -d -s $session -x 200 -y 50 $pwsh -NoProfile -NoLogo
-        if ($LASTEXITCODE) { throw 'tmux could not start pwsh' }
-
-        function Get-Screen { (& tmux capture-pane -p -J -S -200 -t $session) -join "`n" }
-        function Send-Line([string] $Text) {
-            & tmux send-keys -t $session -l $Text
-            & tmux send-keys -t $session Enter
-        }
-        # Runs a command and returns what it printed after "OUT<marker>=".
-        function Invoke-Interactive([string] $Command, [double] $TimeoutSeconds = 30) {
-            $marker = New-Token
-            Send-Line "'OUT' + '$marker=' + `$($Command)"
-            Wait-Until { (Get-Screen) -match "OUT$marker=(.*)" } -TimeoutSeconds $TimeoutSeconds -Because "'$Command' to finish"
-            [regex]::Match((Get-Screen), "OUT$marker=(.*)").Groups[1].Value.Trim()
-        }
-
-        Wait-Until { (Get-Screen) -match '(?m)^PS .*>' } -TimeoutSeconds 30 -Because 'the pwsh prompt'
-        $null = Invoke-Interactive "Import-Module '$module'; 'ok'" -TimeoutSeconds 60
+        . $PSScriptRoot/TmuxPwsh.ps1
+        Start-TmuxPwsh "rjob-faults-$PID"
     }
 
     AfterAll {
-        & tmux kill-session -t $session 2>$null
+        Stop-TmuxPwsh
     }
 
     It 'the pwsh in tmux has a terminal (what the next test relies on)' {
