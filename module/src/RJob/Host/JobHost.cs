@@ -53,6 +53,9 @@ namespace RJob.Host
                 runspace = OpenRunspace(payload[HostPayload.Module] as string);
             }
             ApplyProcessState(payload);
+            // The runspace opened in the worker's directory: start from the caller's, as a cold
+            // start does, in case the caller's location cannot be set here (a drive of its own).
+            if (payload[HostPayload.WorkingDirectory] is string cwd) SetLocation(runspace, cwd);
             return RunPayload(payload, runspace);
         }
 
