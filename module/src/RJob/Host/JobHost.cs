@@ -40,6 +40,9 @@ namespace RJob.Host
             try { Prime(); }
             catch (Exception e) when (e is not OutOfMemoryException) { } // only speed was at stake
             Runspace runspace = OpenRunspace(manifest);
+            // Setting a location loads the module that owns Set-Location into the runspace, as the
+            // job's own start will anyway: done now, the job does not wait for it.
+            SetLocation(runspace, Environment.CurrentDirectory);
             using (var ready = new FileStream(new SafeFileHandle((IntPtr)3, ownsHandle: false), FileAccess.Write, bufferSize: 0))
             {
                 ready.Write(ReadyLine, 0, ReadyLine.Length);
