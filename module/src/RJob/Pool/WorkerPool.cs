@@ -25,6 +25,9 @@ namespace RJob.Pool
         private static int s_size = PoolOptions.InitialSize();
         private static TimeSpan s_idleTimeout = PoolOptions.DefaultIdleTimeout;
         private static int s_starting;
+        /// <summary>Changes when the pool is emptied, so a worker still booting for an earlier
+        /// pool is let go when it comes up rather than join this one.</summary>
+        private static int s_generation;
         private static bool s_active;
         private static long s_lastUse = Environment.TickCount64;
         private static Timer? s_timer;
@@ -144,6 +147,8 @@ namespace RJob.Pool
         private static void Deactivate()
         {
             s_active = false;
+            s_generation++;
+            s_starting = 0;
             s_timer?.Change(Timeout.Infinite, Timeout.Infinite);
         }
 
@@ -175,18 +180,19 @@ namespace RJob.Pool
         /// <summary>Starts workers in the background until the pool is full.</summary>
         private static void Refill()
         {
-            int missing;
+            int missing, generation;
             lock (s_lock)
             {
                 if (!s_active) return;
                 missing = s_size - s_idle.Count - s_starting;
                 if (missing <= 0) return;
                 s_starting += missing;
+                generation = s_generation;
             }
-            for (int i = 0; i < missing; i++) ThreadPool.QueueUserWorkItem(_ => StartOne());
+            for (int i = 0; i < missing; i++) ThreadPool.QueueUserWorkItem(_ => StartOne(generation));
         }
 
-        private static void StartOne()
+        private static void StartOne(int generation)
         {
             Worker? w = null;
             try
@@ -208,8 +214,9 @@ namespace RJob.Pool
             bool keep;
             lock (s_lock)
             {
-                s_starting--;
-                keep = w != null && s_active && s_idle.Count < s_size;
+                bool current = generation == s_generation;
+                if (current) s_starting--;
+                keep = w != null && current && s_active && s_idle.Count < s_size;
                 if (keep) s_idle.Add(w!);
             }
             if (!keep) w?.Retire();
