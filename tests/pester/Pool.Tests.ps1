@@ -165,6 +165,13 @@ Describe 'The warm pool' {
         @($jobs.ProcessId | Where-Object { $_ -in $workers }).Count | Should -Be 2
     }
 
+    It 'is off inside a job, whose own jobs start cold' {
+        $job = Start-RJob { $o = Get-RJobOption; [pscustomobject]@{ Size = $o.PoolSize; Workers = @($o.WorkerProcessIds).Count } }
+        $r = $job | Wait-RJob -Timeout 120 | Receive-RJob
+        $r.Size | Should -Be 0
+        $r.Workers | Should -Be 0
+    }
+
     It 'ends its workers when the size goes to 0' {
         $workers = Wait-PoolReady 2
         Set-RJobOption -PoolSize 0
