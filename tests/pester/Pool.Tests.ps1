@@ -50,6 +50,17 @@ Describe 'The warm pool' {
         $seen[0] | Should -Not -Be $seen[1]
     }
 
+    It 'honours -InitializationScript, arguments, $using:, pipeline input and a thrown error' {
+        $workers = Wait-PoolReady 1
+        $u = 'using value'
+        $job = 1, 2 | Start-RJob -InitializationScript { function Get-Init { 'init' } } { param($a) Get-Init; $a; $using:u; $input; throw 'boom' } -ArgumentList 'arg'
+        $workers | Should -Contain $job.ProcessId
+        $null = $job | Wait-RJob -Timeout 60
+        $job.State | Should -Be 'Failed'
+        $job.JobStateInfo.Reason.Message | Should -Be 'boom'
+        Receive-RJob $job -ErrorAction SilentlyContinue | Should -Be @('init', 'arg', 'using value', 1, 2)
+    }
+
     It 'never shows idle workers as jobs' {
         $null = Wait-PoolReady 2
         @(Get-RJob).Count | Should -Be 0
