@@ -139,7 +139,12 @@ Describe 'The warm pool' {
         $old = $env:TZ
         $env:TZ = if ($old -eq 'Europe/Paris') { 'Asia/Tokyo' } else { 'Europe/Paris' }
         try { $job = Start-RJob { $env:TZ } }
-        finally { $env:TZ = $old }
+        finally {
+            $env:TZ = $old
+            # The refill after that job may have started workers under the changed TZ: start over.
+            Set-RJobOption -PoolSize 0
+            Set-RJobOption -PoolSize 2
+        }
         $workers | Should -Not -Contain $job.ProcessId
         $job | Wait-RJob -Timeout 120 | Receive-RJob | Should -Be ($(if ($old -eq 'Europe/Paris') { 'Asia/Tokyo' } else { 'Europe/Paris' }))
     }
