@@ -102,6 +102,10 @@ enum RjobStatus
    * would; nothing was consumed, so the same call with a large enough buffer gets it.
    */
   RJOB_STATUS_BUFFER_TOO_SMALL = 12,
+  /**
+   * `rjob_input`: the job's stdin was closed by an earlier call, or the job has ended.
+   */
+  RJOB_STATUS_INPUT_CLOSED = 13,
 };
 #ifndef __cplusplus
 typedef int32_t RjobStatus;
@@ -304,6 +308,23 @@ RjobStatus rjob_changes(uint64_t after,
                         int64_t timeout_ms,
                         size_t *count,
                         uint64_t *out_seq);
+
+/**
+ * Writes `len` bytes from `bytes` to the stdin of job `id`, which must have been started with
+ * `"stdinPipe": true`; with `close`, the job's stdin is closed after them (the job sees end of
+ * input). `bytes` may be NULL when `len` is 0 (`close` alone closes). The caller keeps ownership
+ * of `bytes`.
+ *
+ * Returns once the bytes are handed to the job's supervisor, which writes them as the job reads;
+ * it holds up to 16 MiB the job has not read yet, and closes the job's stdin (dropping the rest)
+ * beyond that. `RJOB_STATUS_NOT_FOUND` for an unknown id, `RJOB_STATUS_INVALID_ARGUMENT` for a
+ * job started without a stdin pipe, `RJOB_STATUS_INPUT_CLOSED` when its stdin was closed by an
+ * earlier call or the job has ended.
+ *
+ * # Safety
+ * `bytes` must be NULL or point to `len` readable bytes.
+ */
+RjobStatus rjob_input(uint64_t id, const uint8_t *bytes, size_t len, bool close);
 
 /**
  * Forgets a finished job and frees its output. `RJOB_STATUS_JOB_ACTIVE` if it still runs.

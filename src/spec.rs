@@ -38,8 +38,13 @@ pub struct StartSpec {
     pub cwd: Option<String>,
     #[serde(default)]
     pub env: Option<BTreeMap<String, String>>,
+    /// Written to the job's stdin, which is then closed (unless `stdin_pipe`).
     #[serde(default)]
     pub stdin: Option<String>,
+    /// The job's stdin is a pipe the supervisor keeps open after `stdin` (if any) is written:
+    /// more comes with `engine::input` (`rjob_input`), which also closes it.
+    #[serde(default)]
+    pub stdin_pipe: bool,
     #[serde(default)]
     pub grace_ms: Option<u64>,
     /// Bytes of output kept in memory before the rest goes to a spool file.

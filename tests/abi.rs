@@ -537,3 +537,70 @@ fn fuzz_entry_points() {
     }
     assert!(statuses.len() >= 3, "{statuses:?}");
 }
+
+/// A job started with a stdin pipe waits for its input: bytes sent later reach it, in order,
+/// across calls (one of them larger than a frame holds), and closing ends its input.
+#[test]
+fn input_feeds_a_running_jobs_stdin_until_closed() {
+    let id = start(r#"{"argv":["/bin/sh","-c","wc -c; echo done"],"stdin":"ab","stdinPipe":true}"#);
+    assert_eq!(wait(id, 300), S::Timeout, "the job waits for its input");
+    let big = vec![b'x'; (1 << 20) + 5];
+    assert_eq!(
+        unsafe { rjob_input(id, big.as_ptr(), big.len(), false) },
+        S::Ok
+    );
+    assert_eq!(
+        unsafe { rjob_input(id, null(), 0, false) },
+        S::Ok,
+        "nothing to send"
+    );
+    assert_eq!(unsafe { rjob_input(id, b"cd".as_ptr(), 2, true) }, S::Ok);
+    assert_eq!(wait(id, 10_000), S::Ok, "closing stdin ended the job");
+    let (st, _, recs) = receive(id, false, 0, 4096, 0);
+    assert_eq!(st, S::Ok);
+    let want = format!("{}", 2 + big.len() + 2);
+    let lines: Vec<String> = recs
+        .iter()
+        .map(|(_, b)| String::from_utf8_lossy(b).trim().to_string())
+        .collect();
+    assert_eq!(lines, [want.as_str(), "done"]);
+    assert_eq!(rjob_remove(id), S::Ok);
+}
+
+#[test]
+fn input_refuses_unknown_unpiped_closed_and_ended_jobs() {
+    assert_eq!(
+        unsafe { rjob_input(u64::MAX, null(), 0, true) },
+        S::NotFound
+    );
+    assert_eq!(
+        unsafe { rjob_input(u64::MAX, null(), 1, true) },
+        S::NullPointer
+    );
+    let plain = start(r#"{"argv":["/bin/sleep","30"]}"#);
+    assert_eq!(
+        unsafe { rjob_input(plain, b"x".as_ptr(), 1, false) },
+        S::InvalidArgument
+    );
+    assert!(last_error().contains("stdin pipe"), "{}", last_error());
+    let piped = start(r#"{"argv":["/bin/cat"],"stdinPipe":true}"#);
+    assert_eq!(unsafe { rjob_input(piped, null(), 0, true) }, S::Ok);
+    assert_eq!(wait(piped, 10_000), S::Ok, "cat saw end of input");
+    assert_eq!(
+        unsafe { rjob_input(piped, b"x".as_ptr(), 1, false) },
+        S::InputClosed
+    );
+    let ended = start(r#"{"argv":["/bin/sh","-c","exit 0"],"stdinPipe":true}"#);
+    assert_eq!(wait(ended, 10_000), S::Ok);
+    assert_eq!(
+        unsafe { rjob_input(ended, b"x".as_ptr(), 1, true) },
+        S::InputClosed
+    );
+    assert!(last_error().contains("no more input"), "{}", last_error());
+    assert_eq!(unsafe { rjob_stop(&plain, 1, true, -1) }, S::Ok);
+    assert_eq!(wait(plain, 10_000), S::Ok);
+    for id in [plain, piped, ended] {
+        let _ = receive(id, false, 0, 4096, 0);
+        assert_eq!(rjob_remove(id), S::Ok);
+    }
+}

@@ -10,6 +10,8 @@ pub enum EngineError {
     Spawn(String),
     Io(std::io::Error),
     Timeout,
+    /// The job's stdin is closed (by an earlier call) or the job has ended.
+    InputClosed(u64),
 }
 
 pub type Result<T> = std::result::Result<T, EngineError>;
@@ -23,6 +25,12 @@ impl fmt::Display for EngineError {
             EngineError::Spawn(m) => write!(f, "{m}"),
             EngineError::Io(e) => write!(f, "{e}"),
             EngineError::Timeout => write!(f, "timed out"),
+            EngineError::InputClosed(id) => {
+                write!(
+                    f,
+                    "job {id} takes no more input: its stdin is closed or it has ended"
+                )
+            }
         }
     }
 }

@@ -64,6 +64,8 @@ pub struct Job {
     pub control: Mutex<Option<Arc<Control>>>,
     /// The change-feed sequence number of the job's last state change (`table::changes`).
     change_seq: AtomicU64,
+    /// Its stdin pipe, for `engine::input`.
+    pub input: crate::engine::input::InputState,
 }
 
 /// The JSON view of a job handed across the ABI.
@@ -95,6 +97,8 @@ pub struct JobMeta {
     pub pid: i32,
     /// The remote host, for a remote job.
     pub location: Option<String>,
+    /// Started with a stdin pipe (`StartSpec::stdin_pipe`).
+    pub stdin_pipe: bool,
 }
 
 impl Job {
@@ -122,6 +126,7 @@ impl Job {
             output_done: Mutex::new(false),
             control: Mutex::new(control),
             change_seq: AtomicU64::new(0),
+            input: crate::engine::input::InputState::new(meta.stdin_pipe),
         }
     }
 

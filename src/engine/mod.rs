@@ -4,6 +4,7 @@
 pub mod error;
 pub mod flow;
 pub mod ids;
+pub mod input;
 pub mod job;
 pub mod lines;
 pub mod monitor;
@@ -14,6 +15,7 @@ pub mod spawn;
 pub mod table;
 
 use crate::engine::error::{EngineError, Result};
+pub use crate::engine::input::input;
 use crate::engine::job::{Job, JobInfo, JobMeta, JobState, StopMode};
 use crate::engine::output::{OutputStore, Record};
 pub use crate::engine::table::{Change, Filter};
@@ -40,6 +42,7 @@ pub fn start(mut spec: StartSpec) -> Result<u64> {
         grace_ms,
         pid: launched.pid,
         location: launched.remote.as_ref().map(|r| r.0.clone()),
+        stdin_pipe: spec.stdin_pipe,
     };
     let spool = spec.spool_dir.map(PathBuf::from).or_else(spool_dir);
     let store = OutputStore::new(spec.output_window.unwrap_or(DEFAULT_OUTPUT_WINDOW), spool);

@@ -40,6 +40,7 @@ impl From<EngineError> for AbiError {
             EngineError::Spawn(_) => RjobStatus::SpawnFailed,
             EngineError::Io(_) => RjobStatus::Io,
             EngineError::Timeout => RjobStatus::Timeout,
+            EngineError::InputClosed(_) => RjobStatus::InputClosed,
         };
         AbiError::new(status, e.to_string())
     }

@@ -336,6 +336,37 @@ pub unsafe extern "C" fn rjob_changes(
     })
 }
 
+/// Writes `len` bytes from `bytes` to the stdin of job `id`, which must have been started with
+/// `"stdinPipe": true`; with `close`, the job's stdin is closed after them (the job sees end of
+/// input). `bytes` may be NULL when `len` is 0 (`close` alone closes). The caller keeps ownership
+/// of `bytes`.
+///
+/// Returns once the bytes are handed to the job's supervisor, which writes them as the job reads;
+/// it holds up to 16 MiB the job has not read yet, and closes the job's stdin (dropping the rest)
+/// beyond that. `RJOB_STATUS_NOT_FOUND` for an unknown id, `RJOB_STATUS_INVALID_ARGUMENT` for a
+/// job started without a stdin pipe, `RJOB_STATUS_INPUT_CLOSED` when its stdin was closed by an
+/// earlier call or the job has ended.
+///
+/// # Safety
+/// `bytes` must be NULL or point to `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rjob_input(
+    id: u64,
+    bytes: *const u8,
+    len: usize,
+    close: bool,
+) -> RjobStatus {
+    boundary(|| {
+        let data: &[u8] = if len == 0 {
+            &[]
+        } else {
+            non_null(bytes, "bytes")?;
+            std::slice::from_raw_parts(bytes, len)
+        };
+        Ok(engine::input(id, data, close)?)
+    })
+}
+
 /// Forgets a finished job and frees its output. `RJOB_STATUS_JOB_ACTIVE` if it still runs.
 /// Does not block.
 #[no_mangle]

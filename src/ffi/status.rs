@@ -34,4 +34,6 @@ pub enum RjobStatus {
     /// The caller's buffer cannot hold the result. The call's "needed" output says how many bytes
     /// would; nothing was consumed, so the same call with a large enough buffer gets it.
     BufferTooSmall = 12,
+    /// `rjob_input`: the job's stdin was closed by an earlier call, or the job has ended.
+    InputClosed = 13,
 }

@@ -28,6 +28,8 @@ pub const MAX_PAYLOAD: usize = 1 << 20;
 pub const MAX_DATA: usize = 64 << 10;
 /// Bytes of output the supervisor may send before the engine's first `Credit`.
 pub const INITIAL_WINDOW: u64 = 1 << 20;
+/// Most bytes one `Input` frame carries (its payload is a flags byte and the bytes).
+pub const MAX_INPUT: usize = MAX_PAYLOAD - 1;
 /// Once every process of the job is gone, the supervisor may send up to this much of what is
 /// left in the pipes without credit (a pipe holds 64 KiB by default), so a job whose output is
 /// paused still ends, with all it wrote, without waiting for a reader.
@@ -60,6 +62,10 @@ pub enum Frame {
     Kill,
     /// The engine took this many more bytes of output.
     Credit { bytes: u64 },
+    /// Bytes for the job's stdin (a launch with `stdinPipe`), at most [`MAX_INPUT`]; with `close`
+    /// the supervisor closes the job's stdin once they are written. Older supervisors do not know
+    /// this kind, but they also refuse a launch spec with `stdinPipe`, so they never receive it.
+    Input { bytes: Vec<u8>, close: bool },
     /// Supervisor to engine: the job's main process runs.
     Started { pid: i32 },
     /// The job could not be started (or the launch was refused); the supervisor exits next.
@@ -77,6 +83,7 @@ mod kind {
     pub const TERM: u8 = 2;
     pub const KILL: u8 = 3;
     pub const CREDIT: u8 = 4;
+    pub const INPUT: u8 = 5;
     pub const STARTED: u8 = 0x81;
     pub const SPAWN_ERROR: u8 = 0x82;
     pub const DATA: u8 = 0x83;
@@ -141,6 +148,15 @@ impl Frame {
             Frame::Credit { bytes } => {
                 out.extend_from_slice(&bytes.to_le_bytes());
                 kind::CREDIT
+            }
+            Frame::Input { bytes, close } => {
+                if bytes.len() > MAX_INPUT {
+                    out.truncate(start);
+                    return Err(ProtocolError::TooLarge("an input chunk", bytes.len()));
+                }
+                out.push(u8::from(*close));
+                out.extend_from_slice(bytes);
+                kind::INPUT
             }
             Frame::Started { pid } => {
                 out.extend_from_slice(&pid.to_le_bytes());
@@ -229,6 +245,14 @@ impl Frame {
                 fixed(8)?;
                 Frame::Credit { bytes: u64_at(0) }
             }
+            kind::INPUT => match p.first() {
+                None => return bad("no flags"),
+                Some(f) if *f > 1 => return bad("unknown input flags"),
+                Some(f) => Frame::Input {
+                    bytes: p[1..].to_vec(),
+                    close: *f == 1,
+                },
+            },
             kind::STARTED => {
                 fixed(4)?;
                 Frame::Started { pid: i32_at(0) }

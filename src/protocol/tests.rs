@@ -15,6 +15,18 @@ fn every_frame() -> Vec<Frame> {
         Frame::Term { grace_ms: u64::MAX },
         Frame::Kill,
         Frame::Credit { bytes: 65536 },
+        Frame::Input {
+            bytes: b"payload\n".to_vec(),
+            close: false,
+        },
+        Frame::Input {
+            bytes: Vec::new(),
+            close: true,
+        },
+        Frame::Input {
+            bytes: vec![0; MAX_INPUT],
+            close: true,
+        },
         Frame::Started { pid: 4242 },
         Frame::SpawnError {
             errno: 2,
@@ -147,6 +159,9 @@ fn the_encoder_refuses_what_the_decoder_would() {
     assert!(Frame::Launch { version: 1, spec }.encode(&mut out).is_err());
     let bytes = vec![0; MAX_DATA + 1];
     assert!(Frame::Data { stream: 0, bytes }.encode(&mut out).is_err());
+    let bytes = vec![0; MAX_INPUT + 1];
+    let close = true;
+    assert!(Frame::Input { bytes, close }.encode(&mut out).is_err());
     assert_eq!(out, b"keep", "nothing half-written");
     // An over-long error message is cut, on a character boundary, rather than refused.
     let message = "€".repeat(MAX_PAYLOAD);
@@ -184,6 +199,8 @@ fn unknown_kinds_and_bad_payloads_are_errors() {
         (kind::EXITED, b"\0\0\0\0"),
         (kind::DONE, b"x"),
         (kind::LAUNCH, b"1"),
+        (kind::INPUT, b""),
+        (kind::INPUT, b"\x02abc"),
     ] {
         assert!(
             matches!(raw(k, p), Err(ProtocolError::BadPayload(..))),
@@ -270,4 +287,19 @@ fn write_frame_writes_whole_frames() {
         write_frame(&mut out, &f).unwrap();
     }
     assert_eq!(out, all_bytes(&every_frame()));
+}
+
+#[test]
+fn input_frames_carry_bytes_and_the_close_flag_apart() {
+    // An empty chunk that closes, and a chunk that starts with the byte 1, are different frames.
+    let close = Frame::Input {
+        bytes: Vec::new(),
+        close: true,
+    };
+    assert_eq!(close.to_bytes().unwrap(), [2, 0, 0, 0, kind::INPUT, 1]);
+    let data = Frame::Input {
+        bytes: vec![1],
+        close: false,
+    };
+    assert_eq!(data.to_bytes().unwrap(), [3, 0, 0, 0, kind::INPUT, 0, 1]);
 }

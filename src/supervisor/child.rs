@@ -36,8 +36,8 @@ impl JobIo {
     }
 }
 
-/// Starts the job's process. stdin is a pipe when the launch carries stdin bytes (the caller
-/// writes them), else /dev/null. `cookie` goes into the job's environment as [`COOKIE_VAR`].
+/// Starts the job's process. stdin is a pipe when the launch carries stdin bytes or asks for a
+/// stdin pipe (the caller writes them), else /dev/null. `cookie` goes into the job's environment as [`COOKIE_VAR`].
 pub fn spawn_job(l: &Launch, cookie: Option<&str>, jio: JobIo) -> io::Result<Child> {
     let Some((exe, args)) = l.argv.split_first() else {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty argv"));
@@ -45,7 +45,7 @@ pub fn spawn_job(l: &Launch, cookie: Option<&str>, jio: JobIo) -> io::Result<Chi
     refuse_non_programs(exe)?;
     let mut cmd = Command::new(exe);
     cmd.args(args).stdout(jio.stdout).stderr(jio.stderr);
-    cmd.stdin(if l.stdin.is_some() {
+    cmd.stdin(if l.stdin.is_some() || l.stdin_pipe {
         Stdio::piped()
     } else {
         Stdio::null()

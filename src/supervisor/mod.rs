@@ -21,6 +21,7 @@
 pub mod child;
 pub mod proctree;
 pub mod signal;
+pub mod stdin;
 pub mod tree;
 
 use crate::protocol::{
@@ -31,7 +32,7 @@ use crate::supervisor::child::{close_inherited_fds, reset_signals, spawn_job, Jo
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::process::{ChildStdin, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// Output bytes queued for the socket before the pipes wait: the engine reads continuously, so
@@ -216,7 +217,7 @@ struct Supervisor {
     /// The reaper's reports; None once it said all is gone.
     reaper: Option<OwnedFd>,
     pipes: Vec<Pipe>,
-    stdin: Option<(ChildStdin, Vec<u8>, usize)>,
+    stdin: Option<stdin::Feed>,
     me: i32,
     main_pid: i32,
     grace_ms: u64,
@@ -284,13 +285,10 @@ fn start(l: &Launch, ctl: Link, dec: Decoder) -> Result<Supervisor, (Link, io::E
     for p in &pipes {
         set_nonblocking(p.fd.as_raw_fd());
     }
-    let stdin = match (child.stdin.take(), &l.stdin) {
-        (Some(w), Some(data)) => {
-            set_nonblocking(w.as_raw_fd());
-            Some((w, data.clone().into_bytes(), 0))
-        }
-        _ => None,
-    };
+    let stdin = child.stdin.take().map(|w| {
+        let data = l.stdin.clone().unwrap_or_default().into_bytes();
+        stdin::Feed::new(w, data, l.stdin_pipe)
+    });
     drop(child); // reaped by the reaper thread, not by std
     let mut s = Supervisor {
         ctl,
@@ -375,7 +373,7 @@ impl Supervisor {
             reaper_fd,
             if reaper_fd >= 0 { libc::POLLIN } else { 0 },
         ));
-        let stdin_fd = self.stdin.as_ref().map_or(-1, |s| s.0.as_raw_fd());
+        let stdin_fd = self.stdin.as_ref().and_then(|s| s.poll_fd()).unwrap_or(-1);
         fds.push(pfd(stdin_fd, if stdin_fd >= 0 { libc::POLLOUT } else { 0 }));
         fds.push(pfd(self.ctl.wr.as_raw_fd(), out_ev));
         for p in &self.pipes {
@@ -529,6 +527,13 @@ impl Supervisor {
                 Ok(Some(Frame::Credit { bytes })) => {
                     self.credit = self.credit.saturating_add(bytes)
                 }
+                Ok(Some(Frame::Input { bytes, close })) => {
+                    if let Some(f) = self.stdin.as_mut() {
+                        if f.push(&bytes, close) == stdin::After::Closed {
+                            self.stdin = None;
+                        }
+                    }
+                }
                 Ok(None) => return,
                 // Garbage or a frame only a supervisor sends: the engine cannot be trusted to
                 // talk sense any more, so treat it as gone.
@@ -571,22 +576,9 @@ impl Supervisor {
     }
 
     fn write_stdin(&mut self) {
-        let Some((w, data, pos)) = self.stdin.as_mut() else {
-            return;
-        };
-        loop {
-            if *pos == data.len() {
-                self.stdin = None; // all written: close it, the job sees EOF
-                return;
-            }
-            match w.write(&data[*pos..]) {
-                Ok(n) => *pos += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(_) => {
-                    self.stdin = None; // the job closed its stdin
-                    return;
-                }
+        if let Some(f) = self.stdin.as_mut() {
+            if f.write() == stdin::After::Closed {
+                self.stdin = None; // all written and finished, or the job closed its stdin
             }
         }
     }

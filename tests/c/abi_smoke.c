@@ -115,6 +115,18 @@ int main(void) {
     check(rjob_remove(id) == RJOB_STATUS_OK, "remove it");
     len = 0;
     check(rjob_info(id, info, sizeof info, &len) == RJOB_STATUS_NOT_FOUND && len == 0, "gone after remove");
+    /* A job whose stdin stays open: fed after its start, then closed. */
+    uint64_t fed = 0;
+    check(rjob_start("{\"argv\":[\"/bin/cat\"],\"stdinPipe\":true}", &fed) == RJOB_STATUS_OK, "start a job with a stdin pipe");
+    check(rjob_input(fed, (const uint8_t *)"fed from C\n", 11, false) == RJOB_STATUS_OK, "input to it");
+    check(rjob_input(fed, NULL, 0, true) == RJOB_STATUS_OK, "close its stdin");
+    check(rjob_wait(&fed, 1, false, 10000) == RJOB_STATUS_OK, "it ends at end of input");
+    rc = rjob_receive(fed, false, 0, 0, buf, cap, &rr);
+    n = rc == RJOB_STATUS_OK && rr.count == 1 ? record_at(buf, 0, &flags, &data) : 0;
+    check(n == 10 && memcmp(data, "fed from C", 10) == 0, "what it read comes back");
+    check(rjob_input(fed, (const uint8_t *)"x", 1, false) == RJOB_STATUS_INPUT_CLOSED, "no input after the end");
+    check(rjob_input(999999, NULL, 0, true) == RJOB_STATUS_NOT_FOUND, "input to an unknown id");
+    check(rjob_remove(fed) == RJOB_STATUS_OK, "remove it");
     check(strlen(rjob_version()) > 0, "version string");
     free(buf);
 

@@ -195,10 +195,12 @@ namespace RJob.Commands
         private LaunchPlan Script(string text, Ast ast, string command)
         {
             var usings = UsingValues.Collect(ast, this);
-            byte[] payload = ScriptLaunch.Payload(text, usings, ArgumentList, _hasInput ? _input : null,
-                InitializationScript?.ToString(), _location, ModuleManifest());
-            var spec = Spec(ScriptLaunch.Argv, command, LaunchPlan.ScriptKind, payload, RecordsChannel.EnginePipe);
-            return new LaunchPlan(spec, LaunchPlan.ScriptKind, new UTF8Encoding(false));
+            var spec = Spec(ScriptLaunch.Argv, command, LaunchPlan.ScriptKind, null, RecordsChannel.EnginePipe);
+            string? module = ModuleManifest();
+            // The environment and directory go in the payload too: a pool worker applies them.
+            spec.Stdin = ScriptLaunch.Payload(text, usings, ArgumentList, _hasInput ? _input : null,
+                InitializationScript?.ToString(), _location, module, spec.Env, spec.Cwd);
+            return new LaunchPlan(spec, LaunchPlan.ScriptKind, new UTF8Encoding(false)) { Module = module };
         }
 
         private StartSpec Spec(string[] argv, string command, string kind, byte[]? stdin, bool records)

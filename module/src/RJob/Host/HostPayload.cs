@@ -18,6 +18,11 @@ namespace RJob.Host
         internal const string Location = "Location";
         /// <summary>The file descriptor records go to: 3 (the records pipe) or 2 (stderr, marked).</summary>
         internal const string RecordsFd = "RecordsFd";
+        /// <summary>The caller's whole environment (NAME=value strings), applied by a pool worker,
+        /// which started before the job (absent: keep the process's own).</summary>
+        internal const string Environment = "Environment";
+        /// <summary>The caller's process working directory, set by a pool worker (string or absent).</summary>
+        internal const string WorkingDirectory = "WorkingDirectory";
         /// <summary>RJob's manifest, imported into the job's runspace so jobs can start jobs (string or absent).</summary>
         internal const string Module = "Module";
 

@@ -3,6 +3,11 @@
 // host leaks into the job, and writes every record of every stream, in order, to the records
 // channel, one line each (Records/RecordCodec.cs). The exit code is 1 when the script ended with
 // a terminating error (written as a 'T' record first), else 0.
+//
+// A pool worker (Pool/WorkerPool.cs) runs RunPooled instead: it runs the whole path once on a
+// dummy job whose records go nowhere (so the job's own run is JIT-compiled already), opens the
+// job's fresh runspace, says it is ready on the records pipe, and only then blocks reading its
+// job. That job brings the caller's environment and working directory, applied before it runs.
 using System;
 using System.Collections;
 using System.IO;
@@ -16,25 +21,128 @@ namespace RJob.Host
 {
     public static class JobHost
     {
+        /// <summary>What a pool worker writes on its records pipe once it is primed and waits for
+        /// its job (the pool reads it; a job never sees it).</summary>
+        internal static readonly byte[] ReadyLine = Encoding.ASCII.GetBytes("RJOB-POOL-READY\n");
+
         /// <summary>Runs the job described on stdin; returns the process exit code.</summary>
         public static int Run()
         {
-            Hashtable? payload;
-            using (var stdin = Console.OpenStandardInput())
-            using (var text = new StreamReader(stdin, new UTF8Encoding(false)))
+            var payload = ReadPayload();
+            return payload == null ? NoJob() : RunPayload(payload, null);
+        }
+
+        /// <summary>A pool worker: primes itself, opens the job's runspace (importing `module`, RJob's
+        /// manifest, when given), says it is ready, then runs the job that comes on stdin.</summary>
+        public static int RunPooled(string module)
+        {
+            string? manifest = module.Length > 0 ? module : null;
+            try { Prime(); }
+            catch (Exception e) when (e is not OutOfMemoryException) { } // only speed was at stake
+            Runspace runspace = OpenRunspace(manifest);
+            // Setting a location loads the module that owns Set-Location into the runspace, as the
+            // job's own start will anyway: done now, the job does not wait for it.
+            SetLocation(runspace, Environment.CurrentDirectory);
+            using (var ready = new FileStream(new SafeFileHandle((IntPtr)3, ownsHandle: false), FileAccess.Write, bufferSize: 0))
             {
-                payload = Pso.Base(PSSerializer.Deserialize(text.ReadToEnd())) as Hashtable;
+                ready.Write(ReadyLine, 0, ReadyLine.Length);
             }
-            if (payload == null)
+            var payload = ReadPayload();
+            if (payload == null) return NoJob(); // the pool let it go (stdin closed without a job)
+            if (payload[HostPayload.Module] as string != manifest)
             {
-                Console.Error.WriteLine("RJob job host: stdin did not hold a job.");
-                return 2;
+                // The pool only hands a worker a job that imports what it imported; be safe anyway.
+                runspace.Dispose();
+                runspace = OpenRunspace(payload[HostPayload.Module] as string);
             }
+            ApplyProcessState(payload);
+            // The runspace opened in the worker's directory: start from the caller's, as a cold
+            // start does, in case the caller's location cannot be set here (a drive of its own).
+            if (payload[HostPayload.WorkingDirectory] is string cwd) SetLocation(runspace, cwd);
+            return RunPayload(payload, runspace);
+        }
+
+        private static int NoJob()
+        {
+            Console.Error.WriteLine("RJob job host: stdin did not hold a job.");
+            return 2;
+        }
+
+        private static Hashtable? ReadPayload()
+        {
+            using var stdin = Console.OpenStandardInput();
+            using var text = new StreamReader(stdin, new UTF8Encoding(false));
+            return Parse(text.ReadToEnd());
+        }
+
+        private static Hashtable? Parse(string clixml) =>
+            clixml.Length == 0 ? null : Pso.Base(PSSerializer.Deserialize(clixml)) as Hashtable;
+
+        // Runs a job like a real one, records to nowhere: the first run of this path is what costs
+        // (JIT, type caches, the serializer), so the real job finds it warm.
+        private static void Prime()
+        {
+            const string script = "param($a) $b = $using:u; $input | ForEach-Object { $_ }; [pscustomobject]@{ A = $a; B = $b; L = (Get-Location).Path }; Write-Warning w; Write-Verbose v -Verbose; Write-Information i; Write-Error e -ErrorAction Continue";
+            var usings = new Hashtable { [Convert.ToBase64String(Encoding.Unicode.GetBytes("$using:u"))] = 1 };
+            byte[] clixml = Jobs.ScriptLaunch.Payload(script, usings, new object[] { "x" }, new System.Collections.Generic.List<object?> { 1, "two" },
+                "$null = 1", Environment.CurrentDirectory, null, null, null);
+            var payload = Parse(Encoding.UTF8.GetString(clixml))!;
+            using var records = new RecordWriter(Stream.Null);
+            using var runspace = OpenRunspace(null);
+            RunScript(payload, records, runspace);
+            records.Write(RecordCodec.TerminatingTag, new ErrorRecord(new Exception("x"), "Prime", ErrorCategory.NotSpecified, null));
+        }
+
+        private static Runspace OpenRunspace(string? module)
+        {
+            var iss = InitialSessionState.CreateDefault2();
+            if (module != null) iss.ImportPSModule(new[] { module });
+            var runspace = RunspaceFactory.CreateRunspace(iss);
+            runspace.Open();
+            return runspace;
+        }
+
+        // The caller's environment and directory as they are now, not as they were when the pool
+        // started this worker. The job's cookie stays: it is how the engine finds this job's tree.
+        private static void ApplyProcessState(Hashtable payload)
+        {
+            if (Pso.Base(payload[HostPayload.Environment]) is IEnumerable pairs)
+            {
+                var env = new System.Collections.Generic.Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var p in pairs)
+                {
+                    string pair = Pso.Base(p)?.ToString() ?? "";
+                    int eq = pair.IndexOf('=');
+                    if (eq > 0) env[pair[..eq]] = pair[(eq + 1)..];
+                }
+                foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
+                {
+                    var name = (string)e.Key;
+                    if (!env.ContainsKey(name) && name != CookieVariable) Environment.SetEnvironmentVariable(name, null);
+                }
+                foreach (var (name, value) in env)
+                {
+                    // An empty value cannot be set in .NET (it removes the variable), as in a cold start's pwsh.
+                    if (name != CookieVariable) Environment.SetEnvironmentVariable(name, value.Length > 0 ? value : null);
+                }
+            }
+            if (payload[HostPayload.WorkingDirectory] is string cwd)
+            {
+                try { Environment.CurrentDirectory = cwd; }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the location still applies
+            }
+        }
+
+        /// <summary>Set by the job's supervisor (src/supervisor/child.rs COOKIE_VAR).</summary>
+        internal const string CookieVariable = "RJOB_JOB_COOKIE";
+
+        private static int RunPayload(Hashtable payload, Runspace? runspace)
+        {
             int fd = payload[HostPayload.RecordsFd] is int n ? n : 3;
             using var records = new RecordWriter(fd);
             try
             {
-                RunScript(payload, records);
+                RunScript(payload, records, runspace ?? OpenRunspace(payload[HostPayload.Module] as string));
                 return 0;
             }
             catch (Exception e)
@@ -46,12 +154,9 @@ namespace RJob.Host
             }
         }
 
-        private static void RunScript(Hashtable payload, RecordWriter records)
+        private static void RunScript(Hashtable payload, RecordWriter records, Runspace runspace)
         {
-            var iss = InitialSessionState.CreateDefault2();
-            if (payload[HostPayload.Module] is string module) iss.ImportPSModule(new[] { module });
-            using var runspace = RunspaceFactory.CreateRunspace(iss);
-            runspace.Open();
+            using var _ = runspace;
             if (payload[HostPayload.Location] is string location) SetLocation(runspace, location);
 
             using var ps = PowerShell.Create();
@@ -127,6 +232,8 @@ namespace RJob.Host
                 _marked = fd == 2;
                 _out = new FileStream(new SafeFileHandle((IntPtr)fd, ownsHandle: !_marked), FileAccess.Write, bufferSize: 0);
             }
+
+            internal RecordWriter(Stream sink) => _out = sink;
 
             /// <summary>One write per record, so records stay whole among other writers of the fd.</summary>
             internal void Write(byte tag, object? value)

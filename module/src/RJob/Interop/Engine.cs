@@ -124,6 +124,10 @@ namespace RJob.Interop
             }
         }
 
+        /// <summary>Writes to the stdin of a job started with StdinPipe; close ends its input.</summary>
+        public static void Input(ulong id, byte[] bytes, bool close) =>
+            Check(Native.rjob_input(id, bytes.Length == 0 ? null : bytes, (nuint)bytes.Length, close));
+
         /// <summary>Forgets a finished job and its output.</summary>
         public static void Remove(ulong id) => Check(Native.rjob_remove(id));
 
@@ -171,6 +175,7 @@ namespace RJob.Interop
                 if (spec.Stdin != null) w.WriteString("stdin", StdinText(spec.Stdin));
                 if (spec.GraceMs is long g) w.WriteNumber("graceMs", g);
                 if (spec.Records) w.WriteBoolean("records", true);
+                if (spec.StdinPipe) w.WriteBoolean("stdinPipe", true);
                 if (spec.Remote != null) spec.Remote.Write(w);
                 w.WriteEndObject();
             }

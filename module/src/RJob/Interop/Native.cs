@@ -61,6 +61,7 @@ namespace RJob.Interop
         [DllImport(Lib)] internal static extern int rjob_receive(ulong id, [MarshalAs(UnmanagedType.U1)] bool keep, ulong from, long timeoutMs, [Out] byte[]? buf, nuint cap, out ReceiveResultC result);
         [DllImport(Lib)] internal static extern int rjob_changes(ulong after, [Out] ChangeC[] buf, nuint cap, long timeoutMs, out nuint count, out ulong seq);
         [DllImport(Lib)] internal static extern int rjob_remove(ulong id);
+        [DllImport(Lib)] internal static extern int rjob_input(ulong id, byte[]? bytes, nuint len, [MarshalAs(UnmanagedType.U1)] bool close);
         [DllImport(Lib)] internal static extern int rjob_last_error([Out] byte[]? buf, nuint cap, out nuint len);
         [DllImport(Lib)] internal static extern IntPtr rjob_version();
     }

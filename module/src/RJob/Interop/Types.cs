@@ -12,7 +12,7 @@ namespace RJob.Interop
     {
         Ok = 0, NullPointer = 1, InvalidUtf8 = 2, InvalidJson = 3, InvalidArgument = 4, NotFound = 5,
         JobActive = 6, SpawnFailed = 7, Timeout = 8, Io = 9, UnknownPointer = 10, Panic = 11,
-        BufferTooSmall = 12,
+        BufferTooSmall = 12, InputClosed = 13,
     }
 
     public sealed class RJobException : Exception
@@ -34,6 +34,8 @@ namespace RJob.Interop
         public IDictionary<string, string>? Env { get; set; }
         /// <summary>Written to the job's stdin, which is then closed; null means /dev/null.</summary>
         public byte[]? Stdin { get; set; }
+        /// <summary>Keep the job's stdin open after Stdin: more comes with Engine.Input.</summary>
+        public bool StdinPipe { get; set; }
         /// <summary>SIGTERM-to-SIGKILL time of a graceful stop; null takes the engine's default.</summary>
         public long? GraceMs { get; set; }
         /// <summary>Give the job fd 3, whose lines come back as stream 2.</summary>

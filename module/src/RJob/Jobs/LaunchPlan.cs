@@ -16,6 +16,10 @@ namespace RJob.Jobs
 
         internal StartSpec Spec { get; }
 
+        /// <summary>The RJob manifest a script job's runspace imports (a pool worker must have
+        /// imported the same one).</summary>
+        internal string? Module { get; init; }
+
         /// <summary>"Script" (a script block run by the job host in a child pwsh) or "Native".</summary>
         internal string Kind { get; }
 

@@ -93,7 +93,7 @@ namespace RJob
                 _plan = null;
                 try
                 {
-                    EngineId = Engine.Start(plan.Spec);
+                    EngineId = Pool.WorkerPool.TryRun(plan) ?? Engine.Start(plan.Spec);
                     ProcessId = Engine.Status(EngineId)?.Pid;
                     JobTable.OnLaunched(this);
                     Child.SetState(JobState.Running);

@@ -42,9 +42,19 @@ namespace RJob.Jobs
             return argv.ToArray();
         }
 
+        /// <summary>The command line of a pool worker: the job host in pooled mode, its job's
+        /// runspace importing `module` (RJob's manifest, or none).</summary>
+        internal static string[] PooledArgv(string? module)
+        {
+            var argv = (string[])Argv.Clone();
+            string m = (module ?? "").Replace("'", "''");
+            argv[^1] = argv[^1].Replace("[RJob.Host.JobHost]::Run()", $"[RJob.Host.JobHost]::RunPooled('{m}')");
+            return argv;
+        }
+
         /// <summary>The job host's stdin: the script and everything it runs with, as CLIXML.</summary>
         internal static byte[] Payload(string script, Hashtable? usings, object[]? arguments, List<object?>? input,
-            string? initialization, string location, string? module)
+            string? initialization, string location, string? module, IDictionary<string, string>? environment, string? cwd)
         {
             var payload = new Hashtable
             {
@@ -57,6 +67,14 @@ namespace RJob.Jobs
             if (input != null) payload[HostPayload.Input] = input.ToArray();
             if (initialization != null) payload[HostPayload.Initialization] = initialization;
             if (module != null) payload[HostPayload.Module] = module;
+            if (environment != null)
+            {
+                // NAME=value strings: names are case-sensitive here, a deserialized hashtable's keys are not.
+                var pairs = new List<string>(environment.Count);
+                foreach (var kv in environment) pairs.Add(kv.Key + "=" + kv.Value);
+                payload[HostPayload.Environment] = pairs.ToArray();
+            }
+            if (cwd != null) payload[HostPayload.WorkingDirectory] = cwd;
             return Encoding.UTF8.GetBytes(PSSerializer.Serialize(payload, PayloadDepth));
         }
     }
