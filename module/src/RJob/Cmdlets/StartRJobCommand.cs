@@ -86,7 +86,7 @@ namespace RJob.Commands
 
         protected override void BeginProcessing()
         {
-            ResolveWorkingDirectory();
+            if (!IsRemote) ResolveWorkingDirectory(); // a remote folder is the host's business
             if (MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit))) ThrottleQueue.SetLimit(ThrottleLimit);
         }
 
@@ -196,7 +196,7 @@ namespace RJob.Commands
         {
             var usings = UsingValues.Collect(ast, this);
             byte[] payload = ScriptLaunch.Payload(text, usings, ArgumentList, _hasInput ? _input : null,
-                InitializationScript?.ToString(), _location, ModuleManifest());
+                InitializationScript?.ToString(), IsRemote ? RemoteScriptLaunch.Location : _location, IsRemote ? null : ModuleManifest());
             var spec = Spec(ScriptLaunch.Argv, command, LaunchPlan.ScriptKind, payload, RecordsChannel.EnginePipe);
             return new LaunchPlan(spec, LaunchPlan.ScriptKind, new UTF8Encoding(false));
         }
