@@ -187,6 +187,15 @@ Describe 'Start-RJob -Session' -Skip:([bool]$NoSsh) {
             Should -Throw "*port $port*Connection refused*"
     }
 
+    It 'the job does not depend on the session: removing it leaves the job running to its end' {
+        $s = New-TestSession 0
+        $j = Start-RJob -Session $s -SupervisorPath $script:Supervisor -PwshPath $script:RemotePwsh { Start-Sleep 1; 'after' }
+        Remove-PSSession $s
+        $j.State | Should -Be 'Running'
+        Receive-RJob $j -Wait | Should -Be 'after'
+        $j.State | Should -Be 'Completed'
+    }
+
     It 'a closed session is a clear error' {
         $s = New-TestSession 0
         Remove-PSSession $s
