@@ -23,8 +23,9 @@ namespace RJob.Commands
     [OutputType(typeof(PSObject))]
     public sealed class InstallRJobRemoteCommand : PSCmdlet, IDisposable
     {
-        // Prints the SHA-256 of $1 when it is a file; nothing otherwise.
-        private const string CheckScript = "if [ -f \"$1\" ]; then sha256sum < \"$1\"; fi";
+        // Prints the SHA-256 of $1 when it is a file; nothing otherwise, or when the host has no
+        // tool for it (then the copy is made: only ssh's own failure is an error here).
+        private const string CheckScript = "if [ -f \"$1\" ]; then { sha256sum || shasum -a 256; } < \"$1\" 2>/dev/null; fi; exit 0";
 
         // Into a temporary name in the target's folder (created 0700), the size checked, then one rename.
         private const string CopyScript =
