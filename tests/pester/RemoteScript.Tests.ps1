@@ -148,6 +148,20 @@ Describe 'Remote script jobs' -Skip:([bool]$NoSsh) {
         Wait-Seconds { (Get-MarkedPid $m).Count -eq 0 } 5 | Should -Not -BeNullOrEmpty
     }
 
+    It 'start in -WorkingDirectory on the host, ~ being the remote home; without it, in the remote home' {
+        $p = Get-RemoteArgs 1
+        $here = Start-RJob @p -WorkingDirectory $script:Ssh.Folder { $PWD.Path; (Get-Location).Provider.Name }
+        $home_ = Start-RJob @p -WorkingDirectory '~/' { $PWD.Path }
+        $default = Start-RJob @p { $PWD.Path }
+        $p.Remove('PwshPath')
+        $native = Start-RJob @p -WorkingDirectory '~' -FilePath /bin/pwd
+        $null = Wait-RJob $here, $home_, $default, $native -Timeout 120
+        Receive-RJob $here | Should -Be @($script:Ssh.Folder, 'FileSystem')
+        Receive-RJob $home_ | Should -Be '/root'
+        Receive-RJob $default | Should -Be '/root'
+        Receive-RJob $native | Should -Be '/root'
+    }
+
     It '-PwshPath is for script jobs, and -HostName with -Session is refused' {
         $p = Get-RemoteArgs 0
         { Start-RJob -FilePath /bin/true @p -ErrorAction Stop } | Should -Throw '*-PwshPath applies to script jobs*'

@@ -147,8 +147,12 @@ namespace RJob.Commands
             }
             spec.Remote = remote;
             spec.Env = null;
-            spec.Cwd = Bound(nameof(WorkingDirectory)) ? WorkingDirectory : null;
+            spec.Cwd = Bound(nameof(WorkingDirectory)) ? RemoteFolder(WorkingDirectory!) : null;
             return spec;
         }
+
+        // A folder on the host; ~ is the remote home, where sshd starts the supervisor.
+        private static string RemoteFolder(string dir) =>
+            dir == "~" ? "." : dir.StartsWith("~/", StringComparison.Ordinal) ? "./" + dir[2..] : dir;
     }
 }
