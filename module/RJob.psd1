@@ -13,7 +13,7 @@
     # The native engine ships for linux-x64 only.
     ProcessorArchitecture = 'Amd64'
     FormatsToProcess     = @('RJob.Format.ps1xml')
-    CmdletsToExport      = @('Start-RJob', 'Get-RJob', 'Stop-RJob', 'Wait-RJob', 'Receive-RJob', 'Remove-RJob', 'Set-RJobOption', 'Get-RJobOption')
+    CmdletsToExport      = @('Start-RJob', 'Get-RJob', 'Stop-RJob', 'Wait-RJob', 'Receive-RJob', 'Remove-RJob', 'Set-RJobOption', 'Get-RJobOption', 'Install-RJobRemote')
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()

@@ -186,7 +186,12 @@ pub fn launch(spec: &StartSpec) -> Result<Launched> {
                // The stream ended (or failed) without an answer: for ssh, its stderr says why.
     let mut no_answer = false;
     let handshake = (|| -> Result<(i32, Decoder)> {
-        (&ours).write_all(&launch)?;
+        // A failed write is ssh gone before reading (a large launch, a refused connection): its
+        // exit and stderr say why, as for no answer.
+        (&ours).write_all(&launch).map_err(|e| {
+            no_answer = true;
+            EngineError::Spawn(format!("cannot send the job to its supervisor: {e}"))
+        })?;
         ours.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
         let mut events = FrameReader::new(&ours);
         let first = events.next_frame().map_err(|e| {

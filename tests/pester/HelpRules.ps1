@@ -2,7 +2,7 @@
 # which writes module/en-US/RJob.dll-help.xml, and for Help.Tests.ps1, which checks what Get-Help
 # makes of it against the live commands.
 
-$HelpCommandOrder = @('Start-RJob', 'Get-RJob', 'Wait-RJob', 'Receive-RJob', 'Stop-RJob', 'Remove-RJob', 'Set-RJobOption', 'Get-RJobOption')
+$HelpCommandOrder = @('Start-RJob', 'Get-RJob', 'Wait-RJob', 'Receive-RJob', 'Stop-RJob', 'Remove-RJob', 'Set-RJobOption', 'Get-RJobOption', 'Install-RJobRemote')
 
 # -WhatIf and -Confirm are documented like any parameter; the other common parameters are not.
 function Test-HelpDocumented([string] $Name) { $Name -notin [System.Management.Automation.Cmdlet]::CommonParameters }

@@ -6,10 +6,10 @@ Describe 'RJob module' {
     AfterEach { Remove-AllRJob }
 
     BeforeAll {
-        $script:commands = 'Start-RJob', 'Get-RJob', 'Stop-RJob', 'Wait-RJob', 'Receive-RJob', 'Remove-RJob', 'Set-RJobOption', 'Get-RJobOption'
+        $script:commands = 'Start-RJob', 'Get-RJob', 'Stop-RJob', 'Wait-RJob', 'Receive-RJob', 'Remove-RJob', 'Set-RJobOption', 'Get-RJobOption', 'Install-RJobRemote'
     }
 
-    It 'exports exactly the job and pool commands, compiled cmdlets named explicitly in the manifest' {
+    It 'exports exactly the job, pool and remote-install commands, compiled cmdlets named explicitly in the manifest' {
         $manifest = Import-PowerShellDataFile (Join-Path $RepoRoot 'module/RJob.psd1')
         $manifest.CmdletsToExport | Should -Be $commands
         $manifest.RootModule | Should -Be 'bin/RJob.dll' -Because 'the assembly is the module: nothing is compiled or dot-sourced at import'
@@ -17,7 +17,7 @@ Describe 'RJob module' {
         (Get-Command -Module RJob).CommandType | Sort-Object -Unique | Should -Be 'Cmdlet'
     }
 
-    It 'has help with a synopsis and an example for <_>' -ForEach @('Start-RJob', 'Get-RJob', 'Stop-RJob', 'Wait-RJob', 'Receive-RJob', 'Remove-RJob', 'Set-RJobOption', 'Get-RJobOption') {
+    It 'has help with a synopsis and an example for <_>' -ForEach @('Start-RJob', 'Get-RJob', 'Stop-RJob', 'Wait-RJob', 'Receive-RJob', 'Remove-RJob', 'Set-RJobOption', 'Get-RJobOption', 'Install-RJobRemote') {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
         $help.Synopsis | Should -Not -BeLike "$_ *[[]*" # the generated syntax line means no help was found

@@ -146,6 +146,41 @@ Describe 'Remote native jobs over ssh' -Skip:([bool]$NoSsh) {
     }
 }
 
+Describe 'When the local pwsh dies' -Skip:([bool]$NoSsh) {
+    It 'kill -9 of the pwsh that started a remote job: the remote tree is gone within grace + 1 s' {
+        $m = New-Marker
+        $script = Join-Path $script:Ssh.Folder "owner-$m.ps1"
+        $p = Get-RemoteArgs 0
+        # A child pwsh (time-limited, its argument carries the marker) starts the marked tree and
+        # waits; its remote processes are found by the marker.
+        Set-Content -LiteralPath $script -Value @'
+param($Manifest, $Json, $Marker)
+Import-Module $Manifest
+$p = $Json | ConvertFrom-Json -AsHashtable
+$sh = "sleep $Marker & ( sleep $Marker & ); setsid sleep $Marker & sh -c 'trap """" TERM; exec sleep $Marker' & wait"
+$job = Start-RJob -FilePath /bin/sh -ArgumentList '-c', $sh -GraceSeconds 1 @p
+"started $PID $($job.State)"
+Start-Sleep 120
+'@
+        $child = Start-ChildPwsh -ScriptPath $script -Arguments $script:RJobManifest, ($p | ConvertTo-Json -Compress), $m -Prefix timeout, 60
+        try {
+            $line = Read-ChildLine $child 60
+            $line | Should -Match '^started (\d+) Running$'
+            $owner = [int]($line -split ' ')[1]
+            Wait-Until { (Get-MarkedPid $m).Count -ge 4 } 30 | Should -Not -BeNullOrEmpty
+            kill -9 $owner
+            # Grace 1 s + 1 s, plus 1 s of slack for this shared 2-core machine.
+            $gone = Wait-Until { (Get-MarkedPid $m).Count -eq 0 } 3
+            Write-Host ("    after kill -9 of the local pwsh: remote tree gone in {0:N2} s (limit 3); left: {1}" -f $gone, (Get-MarkedPid $m).Count)
+            $gone | Should -Not -BeNullOrEmpty
+        }
+        finally {
+            if (-not $child.HasExited) { $child.Kill($true) }
+            Get-MarkedPid $m | ForEach-Object { kill -9 $_ }
+        }
+    }
+}
+
 Describe 'Remote start failures are clear errors within 10 s' -Skip:([bool]$NoSsh) {
     BeforeAll {
         function Get-StartError([hashtable] $p) {
@@ -190,10 +225,8 @@ Describe 'Remote start failures are clear errors within 10 s' -Skip:([bool]$NoSs
         $r.Seconds | Should -BeLessThan 10
     }
 
-    It 'remote parameters without -HostName, and remote script jobs, are refused' {
+    It 'remote parameters without -HostName are refused' {
         { Start-RJob -FilePath /bin/true -Port 22 -ErrorAction Stop } | Should -Throw '*need -HostName*'
-        $p = Get-RemoteArgs 0
-        { Start-RJob { 1 } @p -ErrorAction Stop } | Should -Throw '*not supported yet*'
     }
 }
 

@@ -71,6 +71,16 @@ Describe 'The ssh test hosts' -Skip:([bool]$sshUnavailable) {
         $r.Stdout.Trim() | Should -Be $ssh.Token
     }
 
+    It 'serves PowerShell remoting (Subsystem powershell): New-PSSession with host, port, user, key and options' {
+        $h = $ssh.Hosts | Where-Object Name -EQ hostA
+        $s = New-PSSession -HostName $h.HostName -Port $h.Port -UserName $h.UserName -KeyFilePath $h.KeyFilePath -Options ([hashtable]$h.Options) -ErrorAction Stop
+        try {
+            $s.State | Should -Be 'Opened'
+            Invoke-Command -Session $s { $env:RJOB_TEST_SSH } | Should -Be $ssh.Token
+        }
+        finally { Remove-PSSession $s }
+    }
+
     It 'fails fast on a host key mismatch, with ssh''s message and no prompt' {
         $wrong = New-RJobTestSshWrongHostKey $ssh
         $r = Invoke-RJobTestSsh $ssh hostA 'echo reached' -ConfigPath $wrong.ConfigPath -TimeoutSeconds 15

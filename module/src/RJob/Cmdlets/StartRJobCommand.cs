@@ -86,7 +86,7 @@ namespace RJob.Commands
 
         protected override void BeginProcessing()
         {
-            ResolveWorkingDirectory();
+            if (!IsRemote) ResolveWorkingDirectory(); // a remote folder is the host's business
             if (MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit))) ThrottleQueue.SetLimit(ThrottleLimit);
         }
 
@@ -196,10 +196,11 @@ namespace RJob.Commands
         {
             var usings = UsingValues.Collect(ast, this);
             var spec = Spec(ScriptLaunch.Argv, command, LaunchPlan.ScriptKind, null, RecordsChannel.EnginePipe);
-            string? module = ModuleManifest();
+            string? module = IsRemote ? null : ModuleManifest();
             // The environment and directory go in the payload too: a pool worker applies them.
-            spec.Stdin = ScriptLaunch.Payload(text, usings, ArgumentList, _hasInput ? _input : null,
-                InitializationScript?.ToString(), _location, module, spec.Env, spec.Cwd);
+            byte[] payload = ScriptLaunch.Payload(text, usings, ArgumentList, _hasInput ? _input : null,
+                InitializationScript?.ToString(), IsRemote ? RemoteScriptLaunch.Location : _location, module, spec.Env, spec.Cwd);
+            spec.Stdin = IsRemote ? RemoteScriptLaunch.Stdin(payload) : payload;
             return new LaunchPlan(spec, LaunchPlan.ScriptKind, new UTF8Encoding(false)) { Module = module };
         }
 

@@ -7,6 +7,10 @@ namespace RJob.Interop
 {
     public sealed class RemoteSpec
     {
+        /// <summary>Where Install-RJobRemote puts rjob-supervisor, relative to the remote home: the
+        /// engine's default (DEFAULT_SUPERVISOR in src/engine/remote.rs; keep the two equal).</summary>
+        internal const string DefaultSupervisorPath = ".local/lib/rjob/rjob-supervisor";
+
         public string Host { get; set; } = "";
         public string? User { get; set; }
         public int? Port { get; set; }
