@@ -19,6 +19,7 @@
 //! otherwise count against its process limit).
 
 pub mod child;
+pub mod fork_server;
 pub mod proctree;
 pub mod signal;
 pub mod tree;

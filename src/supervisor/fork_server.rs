@@ -1,0 +1,275 @@
+//! `rjob-supervisor --fork-server`: one per engine, so that a job's supervisor costs a `fork` of a
+//! small single-threaded process instead of a spawn and an exec.
+//!
+//! The engine hands it each job's end of the socket (`SCM_RIGHTS` over a `SOCK_SEQPACKET` socket
+//! on fd 0); it forks, and the child runs the ordinary per-job supervisor on that socket (it makes
+//! itself a subreaper, resets its signals, closes every other fd: exactly as after an exec).
+//! Forking here is safe: this process has one thread and holds no lock. It answers with the
+//! child's pid and a pidfd opened before the child could be reaped, so the engine's pidfd names
+//! that process for good. It reaps its children (SIGCHLD through a signalfd), remembers how the
+//! last few ended abnormally (for the engine's "supervisor was killed by signal 9"), and exits
+//! when the engine's end closes: pwsh is gone. Supervisors it started live on by themselves; each
+//! stops its tree when its own socket closes.
+
+use std::collections::VecDeque;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+/// Requests (engine to server): a kind byte and a pid (launch: 0).
+pub const LAUNCH: u8 = b'L';
+pub const STATUS: u8 = b'S';
+/// Answers: a flag byte and an i32 (launch: the pid, or an errno; status: a wait status).
+pub const OK: u8 = 0;
+pub const FAILED: u8 = 1;
+pub const MESSAGE: usize = 5;
+/// Abnormal ends remembered for the engine to ask about; older ones are forgotten.
+const REMEMBERED: usize = 1024;
+
+/// Sends one message of `bytes`, with `fd` attached when given.
+pub fn send_msg(sock: RawFd, bytes: &[u8], fd: Option<RawFd>) -> io::Result<()> {
+    let mut iov = libc::iovec {
+        iov_base: bytes.as_ptr() as *mut libc::c_void,
+        iov_len: bytes.len(),
+    };
+    // A cmsg buffer for one fd, aligned as cmsghdr wants.
+    let mut cbuf = [0u64; 4];
+    // SAFETY: msghdr points at live buffers of the lengths given; CMSG_* compute within cbuf,
+    // which has room for one fd.
+    unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        if let Some(fd) = fd {
+            let space = libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) as usize;
+            msg.msg_control = cbuf.as_mut_ptr().cast();
+            msg.msg_controllen = space;
+            let c = libc::CMSG_FIRSTHDR(&msg);
+            (*c).cmsg_level = libc::SOL_SOCKET;
+            (*c).cmsg_type = libc::SCM_RIGHTS;
+            (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as usize;
+            std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<RawFd>(), fd);
+        }
+        loop {
+            let n = libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL);
+            if n >= 0 {
+                return Ok(());
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// Receives one message into `buf`: its length (0 at the end of the stream) and the first fd
+/// attached, close-on-exec. Any further fds are closed.
+pub fn recv_msg(sock: RawFd, buf: &mut [u8]) -> io::Result<(usize, Option<OwnedFd>)> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let mut cbuf = [0u64; 8];
+    // SAFETY: as in send_msg; every fd the kernel put in the control data is owned once below.
+    unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf.as_mut_ptr().cast();
+        msg.msg_controllen = std::mem::size_of_val(&cbuf);
+        let n = loop {
+            let n = libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC);
+            if n >= 0 {
+                break n as usize;
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        };
+        let mut first = None;
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
+                let data = libc::CMSG_DATA(c).cast::<RawFd>();
+                let count = ((*c).cmsg_len - libc::CMSG_LEN(0) as usize) / 4;
+                for i in 0..count {
+                    let fd = OwnedFd::from_raw_fd(std::ptr::read_unaligned(data.add(i)));
+                    if first.is_none() {
+                        first = Some(fd);
+                    }
+                }
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+        Ok((n, first))
+    }
+}
+
+pub fn message(kind: u8, value: i32) -> [u8; MESSAGE] {
+    let mut m = [kind, 0, 0, 0, 0];
+    m[1..].copy_from_slice(&value.to_le_bytes());
+    m
+}
+
+pub fn value(m: &[u8]) -> i32 {
+    i32::from_le_bytes([m[1], m[2], m[3], m[4]])
+}
+
+/// Runs the fork server on the socket at fd 0; returns its exit code.
+pub fn run() -> i32 {
+    super::child::reset_signals();
+    super::child::close_inherited_fds();
+    // SAFETY: fcntl, open and dup2 on fds of this fresh, single-threaded process.
+    let sock = unsafe {
+        let fd = libc::fcntl(0, libc::F_DUPFD_CLOEXEC, 3);
+        if fd < 0 {
+            return 2;
+        }
+        let null = libc::open(
+            b"/dev/null\0".as_ptr().cast(),
+            libc::O_RDWR | libc::O_CLOEXEC,
+        );
+        if null >= 0 {
+            for target in 0..3 {
+                libc::dup2(null, target);
+            }
+            libc::close(null);
+        }
+        OwnedFd::from_raw_fd(fd)
+    };
+    let Ok(chld) = child_signals() else {
+        return 2;
+    };
+    let mut ended: VecDeque<(i32, i32)> = VecDeque::new();
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd: sock.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: chld.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: a valid array of two pollfds.
+        if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {
+            continue; // EINTR
+        }
+        if fds[1].revents != 0 {
+            drain(chld.as_raw_fd());
+            reap(&mut ended);
+        }
+        if fds[0].revents == 0 {
+            continue;
+        }
+        let mut m = [0u8; MESSAGE];
+        let (n, fd) = match recv_msg(sock.as_raw_fd(), &mut m) {
+            Ok((0, _)) | Err(_) => return 0, // the engine is gone
+            Ok(r) => r,
+        };
+        let answer = match (n, m[0], fd) {
+            (MESSAGE, LAUNCH, Some(job)) => match fork_supervisor(job, &sock, &chld) {
+                Ok((pid, pidfd)) => {
+                    let _ = send_msg(
+                        sock.as_raw_fd(),
+                        &message(OK, pid),
+                        pidfd.as_ref().map(|p| p.as_raw_fd()),
+                    );
+                    continue;
+                }
+                Err(e) => message(FAILED, e.raw_os_error().unwrap_or(libc::EIO)),
+            },
+            (MESSAGE, STATUS, _) => {
+                reap(&mut ended);
+                let pid = value(&m);
+                match ended.iter().position(|&(p, _)| p == pid) {
+                    Some(i) => message(OK, ended.remove(i).map_or(0, |e| e.1)),
+                    None => message(FAILED, 0),
+                }
+            }
+            _ => message(FAILED, libc::EPROTO),
+        };
+        let _ = send_msg(sock.as_raw_fd(), &answer, None);
+    }
+}
+
+/// Blocks SIGCHLD and returns a signalfd that reads it.
+fn child_signals() -> io::Result<OwnedFd> {
+    // SAFETY: sigset operations on a local set; signalfd returns a new fd owned at once.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGCHLD);
+        libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        let fd = libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(OwnedFd::from_raw_fd(fd))
+    }
+}
+
+fn drain(fd: RawFd) {
+    let mut buf = [0u8; 128 * 8];
+    // SAFETY: reads into our own buffer from our non-blocking signalfd.
+    while unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+}
+
+/// Reaps every child that has ended (all of this process's children are supervisors it forked);
+/// remembers those that did not exit with 0.
+fn reap(ended: &mut VecDeque<(i32, i32)>) {
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid writes only to `status`.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        if pid <= 0 {
+            return;
+        }
+        if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+            if ended.len() == REMEMBERED {
+                ended.pop_front();
+            }
+            ended.push_back((pid, status));
+        }
+    }
+}
+
+/// Forks a supervisor for the job socket `job`: (its pid, a pidfd for it where the kernel has
+/// them).
+fn fork_supervisor(
+    job: OwnedFd,
+    sock: &OwnedFd,
+    chld: &OwnedFd,
+) -> io::Result<(i32, Option<OwnedFd>)> {
+    // SAFETY: this process is single-threaded, so the child may do anything the parent could.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if pid == 0 {
+        // The child: the job's socket becomes fd 0, as for an exec'd supervisor; the server's
+        // own fds go (run closes every fd above 2), SIGCHLD is unblocked again.
+        // SAFETY: fd and mask operations on this process's own state.
+        unsafe {
+            libc::dup2(job.as_raw_fd(), 0);
+            libc::close(sock.as_raw_fd());
+            libc::close(chld.as_raw_fd());
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        }
+        let code = super::run(false);
+        // SAFETY: leaves at once, as the exec'd supervisor's exit would (nothing is buffered).
+        unsafe { libc::_exit(code) };
+    }
+    drop(job);
+    // Opened before this (single) thread could reap the child: it names that process for good.
+    // SAFETY: plain syscall; the fd it returns is ours to own.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let pidfd = (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as i32) });
+    Ok((pid, pidfd))
+}
