@@ -136,7 +136,7 @@ pub fn server_pid() -> Option<i32> {
 }
 
 fn start(exe: &Path, generation: u64) -> io::Result<Server> {
-    let (ours, theirs) = seqpacket_pair()?;
+    let (ours, theirs) = wire::seqpacket_pair()?;
     let child = Command::new(exe)
         .arg("--fork-server")
         .stdin(Stdio::from(theirs))
@@ -221,22 +221,4 @@ fn end(s: Server) {
             let _ = child.wait();
         }
     }
-}
-
-fn seqpacket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: socketpair writes two new fds into `fds`, owned once each below.
-    if unsafe {
-        libc::socketpair(
-            libc::AF_UNIX,
-            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
-            0,
-            fds.as_mut_ptr(),
-        )
-    } != 0
-    {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: as above.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }

@@ -233,14 +233,17 @@ pub fn launch(spec: &StartSpec) -> Result<Launched> {
             (ours, SupervisorProc::Child(child), Some(err))
         }
         None => {
-            let (ours, sup) = local_supervisor()?;
+            let (ours, sup) = local_supervisor(&launch)?;
             (ours, sup, None)
         }
     };
+    let sent = remote.is_none() && launch.len() <= PRELOAD;
     // The stream ended (or failed) without an answer: for ssh, its stderr says why.
     let mut no_answer = false;
     let handshake = (|| -> Result<(i32, Decoder)> {
-        (&ours).write_all(&launch)?;
+        if !sent {
+            (&ours).write_all(&launch)?;
+        }
         ours.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
         let mut events = FrameReader::new(&ours);
         let first = events.next_frame().map_err(|e| {
@@ -297,19 +300,30 @@ pub fn launch(spec: &StartSpec) -> Result<Launched> {
 
 /// A local supervisor and the engine's end of its socket: forked by the fork server, or (when no
 /// server could) spawned here.
-fn local_supervisor() -> Result<(UnixStream, SupervisorProc)> {
+/// A `Launch` frame up to this size is written before the supervisor exists (the socket holds it),
+/// so that the supervisor finds it at once instead of waiting for us.
+const PRELOAD: usize = 32 << 10;
+
+fn local_supervisor(launch: &[u8]) -> Result<(UnixStream, SupervisorProc)> {
     let exe = SUPERVISOR.clone().map_err(EngineError::Spawn)?;
+    let pair = || -> Result<(UnixStream, UnixStream)> {
+        let (ours, theirs) = UnixStream::pair()?; // both ends CLOEXEC
+        if launch.len() <= PRELOAD {
+            (&ours).write_all(launch)?;
+        }
+        Ok((ours, theirs))
+    };
     if fork_server::enabled() {
         // Twice, so that a server found gone is replaced once; each try on a fresh socket, so
         // that a supervisor forked just before its server died finds its socket closed and leaves.
         for _ in 0..2 {
-            let (ours, theirs) = UnixStream::pair()?; // both ends CLOEXEC
+            let (ours, theirs) = pair()?;
             if let Ok(f) = fork_server::fork_supervisor(&exe, &OwnedFd::from(theirs)) {
                 return Ok((ours, SupervisorProc::Forked(f)));
             }
         }
     }
-    let (ours, theirs) = UnixStream::pair()?; // fd 0 of the child keeps its end
+    let (ours, theirs) = pair()?; // fd 0 of the child keeps its end
     let child = Command::new(&exe)
         .stdin(Stdio::from(OwnedFd::from(theirs)))
         .stdout(Stdio::null())

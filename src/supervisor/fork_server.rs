@@ -2,9 +2,10 @@
 //! small single-threaded process instead of a spawn and an exec.
 //!
 //! The engine hands it each job's end of the socket (`SCM_RIGHTS` over a `SOCK_SEQPACKET` socket
-//! on fd 0); it forks, and the child runs the ordinary per-job supervisor on that socket (it makes
-//! itself a subreaper, resets its signals, closes every other fd: exactly as after an exec).
-//! Forking here is safe: this process has one thread and holds no lock. It answers with the
+//! on fd 0); it passes it on to a supervisor it forked ahead of time (the spare), which runs the
+//! ordinary per-job supervisor on that socket (it makes itself a subreaper, resets its signals,
+//! closes every other fd: exactly as after an exec), and forks the next spare. Forking here is
+//! safe: this process has one thread and holds no lock. It answers with the
 //! child's pid and a pidfd opened before the child could be reaped, so the engine's pidfd names
 //! that process for good. It reaps its children (SIGCHLD through a signalfd), remembers how the
 //! last few ended abnormally (for the engine's "supervisor was killed by signal 9"), and exits
@@ -142,6 +143,7 @@ pub fn run() -> i32 {
         return 2;
     };
     let mut ended: VecDeque<(i32, i32)> = VecDeque::new();
+    let mut spare = None;
     loop {
         let mut fds = [
             libc::pollfd {
@@ -172,7 +174,7 @@ pub fn run() -> i32 {
             Ok(r) => r,
         };
         let answer = match (n, m[0], fd) {
-            (MESSAGE, LAUNCH, Some(job)) => match fork_supervisor(job, &sock, &chld) {
+            (MESSAGE, LAUNCH, Some(job)) => match launch(job, &mut spare, &sock, &chld) {
                 Ok((pid, pidfd)) => {
                     let _ = send_msg(
                         sock.as_raw_fd(),
@@ -238,38 +240,110 @@ fn reap(ended: &mut VecDeque<(i32, i32)>) {
     }
 }
 
-/// Forks a supervisor for the job socket `job`: (its pid, a pidfd for it where the kernel has
-/// them).
-fn fork_supervisor(
+/// A supervisor forked ahead of time, waiting for its job's socket: the fork is then off a
+/// start's path (a fork here costs a start about 0.2 ms).
+struct Spare {
+    pid: i32,
+    pidfd: Option<OwnedFd>,
+    /// Where its job's socket goes.
+    sock: OwnedFd,
+}
+
+/// Hands the job socket `job` to the spare supervisor (forked now if there is none, or if the one
+/// there is gone), then forks the next spare. Returns the supervisor's pid and a pidfd for it.
+fn launch(
     job: OwnedFd,
+    spare: &mut Option<Spare>,
     sock: &OwnedFd,
     chld: &OwnedFd,
 ) -> io::Result<(i32, Option<OwnedFd>)> {
+    let mut handed = None;
+    for _ in 0..2 {
+        let s = match spare.take() {
+            Some(s) => s,
+            None => fork_spare(sock, chld)?,
+        };
+        match send_msg(s.sock.as_raw_fd(), &[LAUNCH], Some(job.as_raw_fd())) {
+            Ok(()) => {
+                handed = Some(s);
+                break;
+            }
+            Err(_) => kill_spare(&s), // it died: it takes no job; a fresh one does
+        }
+    }
+    drop(job);
+    let Spare { pid, pidfd, .. } =
+        handed.ok_or_else(|| io::Error::from_raw_os_error(libc::ECHILD))?;
+    // The next spare inherits nothing of this job (its socket and ours to it are closed).
+    *spare = fork_spare(sock, chld).ok();
+    Ok((pid, pidfd))
+}
+
+fn kill_spare(s: &Spare) {
+    // SAFETY: plain syscall on our own child's pid (not yet reaped: only this thread reaps).
+    unsafe { libc::kill(s.pid, libc::SIGKILL) };
+}
+
+/// Forks a spare supervisor: it waits for a job's socket, then runs the ordinary per-job
+/// supervisor on it; it leaves when the server does (its socket closes).
+fn fork_spare(sock: &OwnedFd, chld: &OwnedFd) -> io::Result<Spare> {
+    let (ours, theirs) = seqpacket_pair()?;
     // SAFETY: this process is single-threaded, so the child may do anything the parent could.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(io::Error::last_os_error());
     }
     if pid == 0 {
-        // The child: the job's socket becomes fd 0, as for an exec'd supervisor; the server's
-        // own fds go (run closes every fd above 2), SIGCHLD is unblocked again.
+        // The child: none of the server's fds but its own socket; SIGCHLD unblocked again.
         // SAFETY: fd and mask operations on this process's own state.
         unsafe {
-            libc::dup2(job.as_raw_fd(), 0);
             libc::close(sock.as_raw_fd());
             libc::close(chld.as_raw_fd());
+            libc::close(ours.as_raw_fd());
             let mut set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut set);
             libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
         }
-        let code = super::run(false);
+        let mut m = [0u8; 1];
+        let code = match recv_msg(theirs.as_raw_fd(), &mut m) {
+            // The job's socket becomes fd 0, as for an exec'd supervisor (run closes the rest).
+            Ok((1, Some(job))) => {
+                // SAFETY: dup2 onto fd 0 of this process.
+                unsafe { libc::dup2(job.as_raw_fd(), 0) };
+                super::run(false)
+            }
+            _ => 0, // the server is gone: no job will come
+        };
         // SAFETY: leaves at once, as the exec'd supervisor's exit would (nothing is buffered).
         unsafe { libc::_exit(code) };
     }
-    drop(job);
+    drop(theirs);
     // Opened before this (single) thread could reap the child: it names that process for good.
     // SAFETY: plain syscall; the fd it returns is ours to own.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     let pidfd = (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as i32) });
-    Ok((pid, pidfd))
+    Ok(Spare {
+        pid,
+        pidfd,
+        sock: ours,
+    })
+}
+
+/// A close-on-exec `SOCK_SEQPACKET` pair: message boundaries kept, fds passed with a message.
+pub fn seqpacket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: socketpair writes two new fds into `fds`, owned once each below.
+    if unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    } != 0
+    {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
