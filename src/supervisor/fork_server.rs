@@ -249,31 +249,26 @@ struct Spare {
     sock: OwnedFd,
 }
 
-/// Hands the job socket `job` to the spare supervisor (forked now if there is none, or if the one
-/// there is gone), then forks the next spare. Returns the supervisor's pid and a pidfd for it.
+/// Hands the job socket `job` to the spare supervisor (forked now if there is none), then forks
+/// the next spare. Returns the supervisor's pid and a pidfd for it. A spare found dead takes no
+/// job: the engine tries again on a fresh socket, and gets a fresh spare.
 fn launch(
     job: OwnedFd,
     spare: &mut Option<Spare>,
     sock: &OwnedFd,
     chld: &OwnedFd,
 ) -> io::Result<(i32, Option<OwnedFd>)> {
-    let mut handed = None;
-    for _ in 0..2 {
-        let s = match spare.take() {
-            Some(s) => s,
-            None => fork_spare(sock, chld)?,
-        };
-        match send_msg(s.sock.as_raw_fd(), &[LAUNCH], Some(job.as_raw_fd())) {
-            Ok(()) => {
-                handed = Some(s);
-                break;
-            }
-            Err(_) => kill_spare(&s), // it died: it takes no job; a fresh one does
-        }
-    }
+    let s = match spare.take() {
+        Some(s) => s,
+        None => fork_spare(sock, chld)?,
+    };
+    let sent = send_msg(s.sock.as_raw_fd(), &[LAUNCH], Some(job.as_raw_fd()));
     drop(job);
-    let Spare { pid, pidfd, .. } =
-        handed.ok_or_else(|| io::Error::from_raw_os_error(libc::ECHILD))?;
+    if let Err(e) = sent {
+        kill_spare(&s);
+        return Err(e);
+    }
+    let Spare { pid, pidfd, .. } = s;
     // The next spare inherits nothing of this job (its socket and ours to it are closed).
     *spare = fork_spare(sock, chld).ok();
     Ok((pid, pidfd))
