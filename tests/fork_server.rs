@@ -1,5 +1,5 @@
-//! The fork server (issue 7, item 2): supervisors forked from one `rjob-supervisor --fork-server`
-//! per engine keep every guarantee of a spawned one. A killed server or spare is replaced on the
+//! The fork server (issue 7, item 2): supervisors forked ahead by one `rjob-supervisor --fork-server`
+//! per engine keep every guarantee of a spawned one. A killed server or warm (spare) supervisor is replaced on the
 //! next start, and jobs it forked still stop; nothing of the engine leaks into a job; a killed
 //! engine takes the server, its spare and every supervisor with it. The tests here share one
 //! engine and its one server, so they run one at a time.

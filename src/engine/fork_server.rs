@@ -2,16 +2,19 @@
 //! `supervisor::fork_server`): started on the first local job, it forks each job's supervisor, so
 //! a start costs one exec (the job's) instead of two.
 //!
-//! One server per engine, talked to under one lock: a request and its answer are a few
-//! microseconds plus a fork. A server that is gone or stuck (no answer in [`ANSWER_TIMEOUT`]) is
-//! killed and replaced on the next start; the caller falls back to spawning the supervisor itself
-//! when no server could do it. The server ends when pwsh does: its end of our socket closes.
+//! The engine keeps one warm supervisor in hand (forked, waiting for its `Launch`): a start takes
+//! it and asks for the next one, which the server forks while this start runs. One server per
+//! engine, talked to under one lock. A server that is gone or stuck (no answer in
+//! [`ANSWER_TIMEOUT`]) is killed and replaced on the next start; the caller falls back to
+//! spawning the supervisor itself when no server could give one. The server ends when pwsh does
+//! (its end of our socket closes), and so does a warm supervisor (its socket closes).
 
 use crate::engine::job::lock;
-use crate::supervisor::fork_server::{self as wire, FAILED, LAUNCH, MESSAGE, OK, STATUS};
+use crate::supervisor::fork_server::{self as wire, FAILED, MESSAGE, OK, STATUS, WARM};
 use once_cell::sync::Lazy;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -30,6 +33,10 @@ struct Server {
     pidfd: Option<OwnedFd>,
     sock: OwnedFd,
     generation: u64,
+    /// A request for a warm supervisor was sent and its answer not read yet.
+    asked: bool,
+    /// A warm supervisor whose answer was read (by a status request) before a start took it.
+    ready: Option<(UnixStream, Forked)>,
 }
 
 struct State {
@@ -64,31 +71,81 @@ pub struct Forked {
     generation: u64,
 }
 
-/// Has the fork server fork a supervisor for the job socket end `job_end`. An error means no
-/// supervisor runs on `job_end` that this call knows of: the caller gives up on that socket.
-pub fn fork_supervisor(exe: &Path, job_end: &OwnedFd) -> io::Result<Forked> {
+/// A supervisor waiting for its `Launch`, and the engine's end of its socket. An error means the
+/// server could give none: the caller spawns one itself.
+pub fn take(exe: &Path) -> io::Result<(UnixStream, Forked)> {
     let mut st = lock(&STATE);
     if st.server.is_none() {
         st.generation += 1;
         let generation = st.generation;
         st.server = Some(start(exe, generation)?);
     }
-    let s = st.server.as_ref().expect("started above");
-    match request(s, LAUNCH, 0, Some(job_end.as_raw_fd())) {
-        Ok((OK, pid, pidfd)) => Ok(Forked {
-            pid,
-            pidfd,
-            generation: s.generation,
-        }),
-        Ok((_, errno, _)) => Err(io::Error::from_raw_os_error(errno)),
-        Err(e) => {
-            // Gone or stuck: the next start gets a new one.
-            if let Some(s) = st.server.take() {
-                end(s);
+    let s = st.server.as_mut().expect("started above");
+    let mut answer = Err(io::Error::from_raw_os_error(libc::ECHILD));
+    // One killed while it waited is skipped; a few in a row mean something else is wrong.
+    for _ in 0..3 {
+        let got = match s.ready.take() {
+            Some(w) => Ok(Ok(w)),
+            None => next(s),
+        };
+        let got = match got {
+            Ok(g) => g,
+            Err(e) => {
+                // Gone or stuck: the next start gets a new server.
+                if let Some(s) = st.server.take() {
+                    end(s);
+                }
+                return Err(e);
             }
-            Err(e)
+        };
+        // The next one is forked while this one starts its job.
+        if !s.asked && wire::send_msg(s.sock.as_raw_fd(), &wire::message(WARM, 0), &[]).is_ok() {
+            s.asked = true;
+        }
+        match got {
+            Ok(w) if !has_ended(&w.1) => return Ok(w),
+            other => answer = other,
         }
     }
+    answer
+}
+
+/// Reads the answer to the request for a warm supervisor (asking first if not asked yet). The
+/// outer error: the server is gone or stuck; the inner one: it could not fork.
+fn next(s: &mut Server) -> io::Result<io::Result<(UnixStream, Forked)>> {
+    if !s.asked {
+        wire::send_msg(s.sock.as_raw_fd(), &wire::message(WARM, 0), &[])?;
+        s.asked = true;
+    }
+    let (flag, value, fds) = receive(s)?;
+    s.asked = false;
+    if flag != OK {
+        return Ok(Err(io::Error::from_raw_os_error(value)));
+    }
+    let mut fds = fds.into_iter();
+    let Some(sock) = fds.next() else {
+        return Err(bad_answer());
+    };
+    Ok(Ok((
+        UnixStream::from(sock),
+        Forked {
+            pid: value,
+            pidfd: fds.next(),
+            generation: s.generation,
+        },
+    )))
+}
+
+/// True when the process has certainly ended (its pidfd is readable).
+fn has_ended(f: &Forked) -> bool {
+    let Some(fd) = &f.pidfd else { return false };
+    let mut p = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, no waiting.
+    unsafe { libc::poll(&mut p, 1, 0) == 1 }
 }
 
 /// How a forked supervisor ended: waits (a little) for it to end, then asks the server that
@@ -103,12 +160,17 @@ pub fn exit_status(f: &Forked) -> Option<ExitStatus> {
         // SAFETY: one valid pollfd; a pidfd is readable once its process has ended.
         unsafe { libc::poll(&mut p, 1, EXIT_WAIT.as_millis() as i32) };
     }
-    let st = lock(&STATE);
+    let mut st = lock(&STATE);
     let s = st
         .server
-        .as_ref()
+        .as_mut()
         .filter(|s| s.generation == f.generation)?;
-    match request(s, STATUS, f.pid, None) {
+    // An answer for a warm supervisor comes first: keep it for the next start.
+    if s.asked {
+        s.ready = next(s).ok()?.ok();
+    }
+    wire::send_msg(s.sock.as_raw_fd(), &wire::message(STATUS, f.pid), &[]).ok()?;
+    match receive(s) {
         Ok((OK, status, _)) => Some(ExitStatus::from_raw(status)),
         _ => None,
     }
@@ -168,26 +230,26 @@ fn start(exe: &Path, generation: u64) -> io::Result<Server> {
         pidfd,
         sock: ours,
         generation,
+        asked: false,
+        ready: None,
     })
 }
 
-/// One request and its answer: (flag, value, attached fd).
-fn request(
-    s: &Server,
-    kind: u8,
-    pid: i32,
-    fd: Option<RawFd>,
-) -> io::Result<(u8, i32, Option<OwnedFd>)> {
-    wire::send_msg(s.sock.as_raw_fd(), &wire::message(kind, pid), fd)?;
+/// One answer: (flag, value, attached fds).
+fn receive(s: &Server) -> io::Result<(u8, i32, Vec<OwnedFd>)> {
     let mut m = [0u8; MESSAGE];
-    let (n, fd) = wire::recv_msg(s.sock.as_raw_fd(), &mut m)?;
+    let (n, fds) = wire::recv_msg(s.sock.as_raw_fd(), &mut m)?;
     if n != MESSAGE || (m[0] != OK && m[0] != FAILED) {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "the fork server did not answer",
-        ));
+        return Err(bad_answer());
     }
-    Ok((m[0], wire::value(&m), fd))
+    Ok((m[0], wire::value(&m), fds))
+}
+
+fn bad_answer() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the fork server did not answer",
+    )
 }
 
 /// Kills a server we gave up on and reaps it: our own child, by its pidfd where there is one, so

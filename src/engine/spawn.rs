@@ -300,30 +300,31 @@ pub fn launch(spec: &StartSpec) -> Result<Launched> {
 
 /// A local supervisor and the engine's end of its socket: forked by the fork server, or (when no
 /// server could) spawned here.
-/// A `Launch` frame up to this size is written before the supervisor exists (the socket holds it),
-/// so that the supervisor finds it at once instead of waiting for us.
+/// A `Launch` frame up to this size is written as soon as the socket exists (the socket holds it),
+/// so that a supervisor just spawned finds it at once instead of waiting for us.
 const PRELOAD: usize = 32 << 10;
 
 fn local_supervisor(launch: &[u8]) -> Result<(UnixStream, SupervisorProc)> {
     let exe = SUPERVISOR.clone().map_err(EngineError::Spawn)?;
-    let pair = || -> Result<(UnixStream, UnixStream)> {
-        let (ours, theirs) = UnixStream::pair()?; // both ends CLOEXEC
+    let preload = |ours: &UnixStream| -> io::Result<()> {
         if launch.len() <= PRELOAD {
-            (&ours).write_all(launch)?;
+            (&*ours).write_all(launch)?;
         }
-        Ok((ours, theirs))
+        Ok(())
     };
     if fork_server::enabled() {
-        // Twice, so that a server found gone is replaced once; each try on a fresh socket, so
-        // that a supervisor forked just before its server died finds its socket closed and leaves.
+        // Twice, so that a server found gone is replaced once. A supervisor that cannot take
+        // its Launch (it died) is dropped, and it leaves if it still runs: its socket is closed.
         for _ in 0..2 {
-            let (ours, theirs) = pair()?;
-            if let Ok(f) = fork_server::fork_supervisor(&exe, &OwnedFd::from(theirs)) {
-                return Ok((ours, SupervisorProc::Forked(f)));
+            if let Ok((ours, f)) = fork_server::take(&exe) {
+                if preload(&ours).is_ok() {
+                    return Ok((ours, SupervisorProc::Forked(f)));
+                }
             }
         }
     }
-    let (ours, theirs) = pair()?; // fd 0 of the child keeps its end
+    let (ours, theirs) = UnixStream::pair()?; // both ends CLOEXEC; fd 0 of the child keeps its end
+    preload(&ours)?;
     let child = Command::new(&exe)
         .stdin(Stdio::from(OwnedFd::from(theirs)))
         .stdout(Stdio::null())

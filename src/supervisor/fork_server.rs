@@ -1,54 +1,59 @@
 //! `rjob-supervisor --fork-server`: one per engine, so that a job's supervisor costs a `fork` of a
-//! small single-threaded process instead of a spawn and an exec.
+//! small single-threaded process, done ahead of time, instead of a spawn and an exec on the start's
+//! path.
 //!
-//! The engine hands it each job's end of the socket (`SCM_RIGHTS` over a `SOCK_SEQPACKET` socket
-//! on fd 0); it passes it on to a supervisor it forked ahead of time (the spare), which runs the
-//! ordinary per-job supervisor on that socket (it makes itself a subreaper, resets its signals,
-//! closes every other fd: exactly as after an exec), and forks the next spare. Forking here is
-//! safe: this process has one thread and holds no lock. It answers with the
-//! child's pid and a pidfd opened before the child could be reaped, so the engine's pidfd names
-//! that process for good. It reaps its children (SIGCHLD through a signalfd), remembers how the
-//! last few ended abnormally (for the engine's "supervisor was killed by signal 9"), and exits
-//! when the engine's end closes: pwsh is gone. Supervisors it started live on by themselves; each
-//! stops its tree when its own socket closes.
+//! On each request (over a `SOCK_SEQPACKET` socket on fd 0) it makes a socket pair and forks a
+//! supervisor on one end: the ordinary per-job supervisor, which makes itself a subreaper, resets
+//! its signals, closes every other fd (exactly as after an exec) and waits for its `Launch`. The
+//! answer carries the child's pid and, as `SCM_RIGHTS`, the other end and a pidfd opened before
+//! the child could be reaped, so the engine's pidfd names that process for good. The engine keeps
+//! one such warm supervisor in hand, so a start only writes `Launch` to it. Forking here is safe:
+//! this process has one thread and holds no lock. It reaps its children (SIGCHLD through a
+//! signalfd), remembers how the last few ended abnormally (for the engine's "supervisor was
+//! killed by signal 9"), and exits when the engine's end closes: pwsh is gone. Supervisors it
+//! started live on by themselves; each stops its tree (or, still waiting, leaves) when its own
+//! socket closes.
 
 use std::collections::VecDeque;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-/// Requests (engine to server): a kind byte and a pid (launch: 0).
-pub const LAUNCH: u8 = b'L';
+/// Requests (engine to server): a kind byte and a pid (`WARM`: 0).
+pub const WARM: u8 = b'W';
 pub const STATUS: u8 = b'S';
-/// Answers: a flag byte and an i32 (launch: the pid, or an errno; status: a wait status).
+/// Answers: a flag byte and an i32 (warm: the pid, or an errno; status: a wait status).
 pub const OK: u8 = 0;
 pub const FAILED: u8 = 1;
 pub const MESSAGE: usize = 5;
 /// Abnormal ends remembered for the engine to ask about; older ones are forgotten.
 const REMEMBERED: usize = 1024;
 
-/// Sends one message of `bytes`, with `fd` attached when given.
-pub fn send_msg(sock: RawFd, bytes: &[u8], fd: Option<RawFd>) -> io::Result<()> {
+/// Sends one message of `bytes`, with `fds` attached (at most two).
+pub fn send_msg(sock: RawFd, bytes: &[u8], fds: &[RawFd]) -> io::Result<()> {
     let mut iov = libc::iovec {
         iov_base: bytes.as_ptr() as *mut libc::c_void,
         iov_len: bytes.len(),
     };
-    // A cmsg buffer for one fd, aligned as cmsghdr wants.
+    // A cmsg buffer for two fds, aligned as cmsghdr wants.
     let mut cbuf = [0u64; 4];
+    let fds = &fds[..fds.len().min(2)];
     // SAFETY: msghdr points at live buffers of the lengths given; CMSG_* compute within cbuf,
-    // which has room for one fd.
+    // which has room for two fds.
     unsafe {
         let mut msg: libc::msghdr = std::mem::zeroed();
         msg.msg_iov = &mut iov;
         msg.msg_iovlen = 1;
-        if let Some(fd) = fd {
-            let space = libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) as usize;
+        if !fds.is_empty() {
+            let size = std::mem::size_of_val(fds) as u32;
             msg.msg_control = cbuf.as_mut_ptr().cast();
-            msg.msg_controllen = space;
+            msg.msg_controllen = libc::CMSG_SPACE(size) as usize;
             let c = libc::CMSG_FIRSTHDR(&msg);
             (*c).cmsg_level = libc::SOL_SOCKET;
             (*c).cmsg_type = libc::SCM_RIGHTS;
-            (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as usize;
-            std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<RawFd>(), fd);
+            (*c).cmsg_len = libc::CMSG_LEN(size) as usize;
+            for (i, fd) in fds.iter().enumerate() {
+                std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<RawFd>().add(i), *fd);
+            }
         }
         loop {
             let n = libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL);
@@ -63,9 +68,9 @@ pub fn send_msg(sock: RawFd, bytes: &[u8], fd: Option<RawFd>) -> io::Result<()> 
     }
 }
 
-/// Receives one message into `buf`: its length (0 at the end of the stream) and the first fd
-/// attached, close-on-exec. Any further fds are closed.
-pub fn recv_msg(sock: RawFd, buf: &mut [u8]) -> io::Result<(usize, Option<OwnedFd>)> {
+/// Receives one message into `buf`: its length (0 at the end of the stream) and the fds
+/// attached, close-on-exec.
+pub fn recv_msg(sock: RawFd, buf: &mut [u8]) -> io::Result<(usize, Vec<OwnedFd>)> {
     let mut iov = libc::iovec {
         iov_base: buf.as_mut_ptr().cast(),
         iov_len: buf.len(),
@@ -88,22 +93,19 @@ pub fn recv_msg(sock: RawFd, buf: &mut [u8]) -> io::Result<(usize, Option<OwnedF
                 return Err(e);
             }
         };
-        let mut first = None;
+        let mut fds = Vec::new();
         let mut c = libc::CMSG_FIRSTHDR(&msg);
         while !c.is_null() {
             if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
                 let data = libc::CMSG_DATA(c).cast::<RawFd>();
                 let count = ((*c).cmsg_len - libc::CMSG_LEN(0) as usize) / 4;
                 for i in 0..count {
-                    let fd = OwnedFd::from_raw_fd(std::ptr::read_unaligned(data.add(i)));
-                    if first.is_none() {
-                        first = Some(fd);
-                    }
+                    fds.push(OwnedFd::from_raw_fd(std::ptr::read_unaligned(data.add(i))));
                 }
             }
             c = libc::CMSG_NXTHDR(&msg, c);
         }
-        Ok((n, first))
+        Ok((n, fds))
     }
 }
 
@@ -143,7 +145,6 @@ pub fn run() -> i32 {
         return 2;
     };
     let mut ended: VecDeque<(i32, i32)> = VecDeque::new();
-    let mut spare = None;
     loop {
         let mut fds = [
             libc::pollfd {
@@ -169,23 +170,21 @@ pub fn run() -> i32 {
             continue;
         }
         let mut m = [0u8; MESSAGE];
-        let (n, fd) = match recv_msg(sock.as_raw_fd(), &mut m) {
+        let n = match recv_msg(sock.as_raw_fd(), &mut m) {
             Ok((0, _)) | Err(_) => return 0, // the engine is gone
-            Ok(r) => r,
+            Ok((n, _)) => n,                 // nothing comes with a request
         };
-        let answer = match (n, m[0], fd) {
-            (MESSAGE, LAUNCH, Some(job)) => match launch(job, &mut spare, &sock, &chld) {
-                Ok((pid, pidfd)) => {
-                    let _ = send_msg(
-                        sock.as_raw_fd(),
-                        &message(OK, pid),
-                        pidfd.as_ref().map(|p| p.as_raw_fd()),
-                    );
+        let answer = match (n, m[0]) {
+            (MESSAGE, WARM) => match fork_warm(&sock, &chld) {
+                Ok((pid, theirs, pidfd)) => {
+                    let mut fds = vec![theirs.as_raw_fd()];
+                    fds.extend(pidfd.as_ref().map(|p| p.as_raw_fd()));
+                    let _ = send_msg(sock.as_raw_fd(), &message(OK, pid), &fds);
                     continue;
                 }
                 Err(e) => message(FAILED, e.raw_os_error().unwrap_or(libc::EIO)),
             },
-            (MESSAGE, STATUS, _) => {
+            (MESSAGE, STATUS) => {
                 reap(&mut ended);
                 let pid = value(&m);
                 match ended.iter().position(|&(p, _)| p == pid) {
@@ -195,7 +194,7 @@ pub fn run() -> i32 {
             }
             _ => message(FAILED, libc::EPROTO),
         };
-        let _ = send_msg(sock.as_raw_fd(), &answer, None);
+        let _ = send_msg(sock.as_raw_fd(), &answer, &[]);
     }
 }
 
@@ -240,88 +239,42 @@ fn reap(ended: &mut VecDeque<(i32, i32)>) {
     }
 }
 
-/// A supervisor forked ahead of time, waiting for its job's socket: the fork is then off a
-/// start's path (a fork here costs a start about 0.2 ms).
-struct Spare {
-    pid: i32,
-    pidfd: Option<OwnedFd>,
-    /// Where its job's socket goes.
-    sock: OwnedFd,
-}
-
-/// Hands the job socket `job` to the spare supervisor (forked now if there is none), then forks
-/// the next spare. Returns the supervisor's pid and a pidfd for it. A spare found dead takes no
-/// job: the engine tries again on a fresh socket, and gets a fresh spare.
-fn launch(
-    job: OwnedFd,
-    spare: &mut Option<Spare>,
-    sock: &OwnedFd,
-    chld: &OwnedFd,
-) -> io::Result<(i32, Option<OwnedFd>)> {
-    let s = match spare.take() {
-        Some(s) => s,
-        None => fork_spare(sock, chld)?,
-    };
-    let sent = send_msg(s.sock.as_raw_fd(), &[LAUNCH], Some(job.as_raw_fd()));
-    drop(job);
-    if let Err(e) = sent {
-        kill_spare(&s);
-        return Err(e);
-    }
-    let Spare { pid, pidfd, .. } = s;
-    // The next spare inherits nothing of this job (its socket and ours to it are closed).
-    *spare = fork_spare(sock, chld).ok();
-    Ok((pid, pidfd))
-}
-
-fn kill_spare(s: &Spare) {
-    // SAFETY: plain syscall on our own child's pid (not yet reaped: only this thread reaps).
-    unsafe { libc::kill(s.pid, libc::SIGKILL) };
-}
-
-/// Forks a spare supervisor: it waits for a job's socket, then runs the ordinary per-job
-/// supervisor on it; it leaves when the server does (its socket closes).
-fn fork_spare(sock: &OwnedFd, chld: &OwnedFd) -> io::Result<Spare> {
-    let (ours, theirs) = seqpacket_pair()?;
+/// Forks a supervisor that waits for its `Launch` on a new socket: (its pid, the engine's end of
+/// that socket, a pidfd for it where the kernel has them).
+fn fork_warm(sock: &OwnedFd, chld: &OwnedFd) -> io::Result<(i32, OwnedFd, Option<OwnedFd>)> {
+    let (ours, theirs) = stream_pair()?;
     // SAFETY: this process is single-threaded, so the child may do anything the parent could.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(io::Error::last_os_error());
     }
     if pid == 0 {
-        // The child: none of the server's fds but its own socket; SIGCHLD unblocked again.
+        // The child: its socket becomes fd 0, as for an exec'd supervisor (run closes every fd
+        // above 2, the server's too); SIGCHLD is unblocked again.
         // SAFETY: fd and mask operations on this process's own state.
         unsafe {
+            libc::dup2(ours.as_raw_fd(), 0);
             libc::close(sock.as_raw_fd());
             libc::close(chld.as_raw_fd());
-            libc::close(ours.as_raw_fd());
             let mut set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut set);
             libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
         }
-        let mut m = [0u8; 1];
-        let code = match recv_msg(theirs.as_raw_fd(), &mut m) {
-            // The job's socket becomes fd 0, as for an exec'd supervisor (run closes the rest).
-            Ok((1, Some(job))) => {
-                // SAFETY: dup2 onto fd 0 of this process.
-                unsafe { libc::dup2(job.as_raw_fd(), 0) };
-                super::run(false)
-            }
-            _ => 0, // the server is gone: no job will come
-        };
+        let code = super::run(false);
         // SAFETY: leaves at once, as the exec'd supervisor's exit would (nothing is buffered).
         unsafe { libc::_exit(code) };
     }
-    drop(theirs);
+    drop(ours);
     // Opened before this (single) thread could reap the child: it names that process for good.
     // SAFETY: plain syscall; the fd it returns is ours to own.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     let pidfd = (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as i32) });
-    Ok(Spare {
-        pid,
-        pidfd,
-        sock: ours,
-    })
+    Ok((pid, theirs, pidfd))
+}
+
+fn stream_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let (a, b) = std::os::unix::net::UnixStream::pair()?; // both close-on-exec
+    Ok((a.into(), b.into()))
 }
 
 /// A close-on-exec `SOCK_SEQPACKET` pair: message boundaries kept, fds passed with a message.
