@@ -1,7 +1,8 @@
-//! The fork server (issue 7, item 2): supervisors forked ahead by one `rjob-supervisor --fork-server`
-//! per engine keep every guarantee of a spawned one. A killed server or warm (spare) supervisor is replaced on the
-//! next start, and jobs it forked still stop; nothing of the engine leaks into a job; a killed
-//! engine takes the server, its spare and every supervisor with it. The tests here share one
+//! The fork server (issue 7, item 2): supervisors forked ahead by one `rjob-supervisor
+//! --fork-server` per engine keep every guarantee of a spawned one. A killed server or warm
+//! (spare) supervisor is replaced on the next start, and jobs it forked still stop; nothing of the
+//! engine leaks into a job; a killed engine takes the server, its spare and every supervisor with
+//! it. The tests here share one
 //! engine and its one server, so they run one at a time.
 
 mod common;
@@ -21,7 +22,7 @@ fn one() -> std::sync::MutexGuard<'static, ()> {
 
 /// (ppid, state) from /proc/PID/stat.
 fn stat_of(pid: i32) -> Option<(i32, char)> {
-    rjob::supervisor::proctree::stat(pid).map(|(ppid, st)| (ppid, st))
+    rjob::supervisor::proctree::stat(pid)
 }
 
 fn alive(pid: i32) -> bool {
