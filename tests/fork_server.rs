@@ -243,6 +243,29 @@ fn nothing_of_the_engine_leaks_into_the_server_supervisors_or_jobs() {
     assert!(eventually(5.0, || procs_with(&t).is_empty()));
 }
 
+#[test]
+fn a_job_gets_the_engines_environment_and_folder_as_they_are_at_its_start() {
+    let _one = one();
+    // A server that started before the change.
+    let first = start(&["/bin/true"]);
+    wait_done(first, 10);
+    assert!(fork_server::server_pid().is_some());
+    let dir = std::env::temp_dir().join(format!("rjob-fork-server-{}", token()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let old = std::env::current_dir().unwrap();
+    std::env::set_var("RJOB_TEST_LATE", "set after the server started");
+    std::env::set_current_dir(&dir).unwrap();
+    let id = sh("echo \"$RJOB_TEST_LATE\"; pwd");
+    std::env::set_current_dir(&old).unwrap();
+    std::env::remove_var("RJOB_TEST_LATE");
+    assert_eq!(wait_done(id, 10).state, JobState::Completed);
+    assert_eq!(
+        stdout_lines(id),
+        ["set after the server started", dir.to_str().unwrap()]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// The engine of the test below: starts a job, prints the pids that must go with it, and waits
 /// to be killed.
 #[test]

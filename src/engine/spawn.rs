@@ -206,10 +206,14 @@ fn cached_copy(exe: &Path, cache: &Path) -> io::Result<PathBuf> {
 pub fn launch(spec: &StartSpec) -> Result<Launched> {
     // The remote supervisor needs no ssh settings.
     let remote = spec.remote.clone();
-    let wire = StartSpec {
+    let mut wire = StartSpec {
         remote: None,
         ..spec.clone()
     };
+    // A forked supervisor has the fork server's environment and folder, not ours as they are now:
+    // a job that inherits them gets ours, written into its spec. Where they cannot be written
+    // (not UTF-8), the supervisor is spawned from here, so that it inherits them as they are.
+    let inherits = remote.is_none() && !inherit_here(&mut wire);
     let json =
         serde_json::to_vec(&wire).map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
     let launch = Frame::Launch {
@@ -233,7 +237,7 @@ pub fn launch(spec: &StartSpec) -> Result<Launched> {
             (ours, SupervisorProc::Child(child), Some(err))
         }
         None => {
-            let (ours, sup) = local_supervisor(&launch)?;
+            let (ours, sup) = local_supervisor(&launch, inherits)?;
             (ours, sup, None)
         }
     };
@@ -304,7 +308,35 @@ pub fn launch(spec: &StartSpec) -> Result<Launched> {
 /// so that a supervisor just spawned finds it at once instead of waiting for us.
 const PRELOAD: usize = 32 << 10;
 
-fn local_supervisor(launch: &[u8]) -> Result<(UnixStream, SupervisorProc)> {
+/// Completes a spec with this process's working folder and environment where it leaves them out.
+/// False when one of them cannot be written into a spec: the spec is then left as it was.
+fn inherit_here(spec: &mut StartSpec) -> bool {
+    let cwd = match &spec.cwd {
+        Some(_) => None,
+        None => match std::env::current_dir().map(|d| d.into_os_string().into_string()) {
+            Ok(Ok(d)) => Some(d),
+            _ => return false,
+        },
+    };
+    let env = match &spec.env {
+        Some(_) => None,
+        None => {
+            let mut all = std::collections::BTreeMap::new();
+            for (k, v) in std::env::vars_os() {
+                match (k.into_string(), v.into_string()) {
+                    (Ok(k), Ok(v)) => all.insert(k, v),
+                    _ => return false,
+                };
+            }
+            Some(all)
+        }
+    };
+    spec.cwd = spec.cwd.take().or(cwd);
+    spec.env = spec.env.take().or(env);
+    true
+}
+
+fn local_supervisor(launch: &[u8], inherits: bool) -> Result<(UnixStream, SupervisorProc)> {
     let exe = SUPERVISOR.clone().map_err(EngineError::Spawn)?;
     let preload = |ours: &UnixStream| -> io::Result<()> {
         if launch.len() <= PRELOAD {
@@ -312,7 +344,7 @@ fn local_supervisor(launch: &[u8]) -> Result<(UnixStream, SupervisorProc)> {
         }
         Ok(())
     };
-    if fork_server::enabled() {
+    if fork_server::enabled() && !inherits {
         // Twice, so that a server found gone is replaced once. A supervisor that cannot take
         // its Launch (it died) is dropped, and it leaves if it still runs: its socket is closed.
         for _ in 0..2 {
