@@ -100,6 +100,11 @@ fn supervisors_come_from_one_fork_server() {
         cmdline(server)
     );
     assert_eq!(stat_of(server).unwrap().0, std::process::id() as i32);
+    // Each supervisor leads a process group of its own, as a spawned one does.
+    for sup in [sa, sb] {
+        let st = rjob::supervisor::proctree::read_stat(sup).unwrap();
+        assert_eq!(st.pgid, sup, "supervisor {sup}");
+    }
     for id in [a, b] {
         assert_eq!(stop_and_wait(id, false), JobState::Stopped);
     }

@@ -250,9 +250,11 @@ fn fork_warm(sock: &OwnedFd, chld: &OwnedFd) -> io::Result<(i32, OwnedFd, Option
     }
     if pid == 0 {
         // The child: its socket becomes fd 0, as for an exec'd supervisor (run closes every fd
-        // above 2, the server's too); SIGCHLD is unblocked again.
-        // SAFETY: fd and mask operations on this process's own state.
+        // above 2, the server's too); SIGCHLD is unblocked again; a process group of its own, as
+        // a spawned supervisor has, so that no signal to another's group reaches it.
+        // SAFETY: fd, group and mask operations on this process's own state.
         unsafe {
+            libc::setpgid(0, 0);
             libc::dup2(ours.as_raw_fd(), 0);
             libc::close(sock.as_raw_fd());
             libc::close(chld.as_raw_fd());
