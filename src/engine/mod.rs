@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod flow;
+pub mod fork_server;
 pub mod ids;
 pub mod input;
 pub mod job;
@@ -53,7 +54,12 @@ pub fn start(mut spec: StartSpec) -> Result<u64> {
     let id = job.id;
     // A remote tree cannot be found through this host's /proc: no cookie to hunt by.
     let cookie = spec.cookie.filter(|_| launched.remote.is_none());
-    orphans::watch(id, launched.supervisor.id() as i32, cookie);
+    orphans::watch(
+        id,
+        launched.supervisor.pid(),
+        launched.supervisor.pidfd(),
+        cookie,
+    );
     if let Err(e) = monitor::spawn(job.clone(), launched) {
         // Without a monitor nobody would ever see this job end: stop it and say why. Dropping the
         // launch closed the socket, so its supervisor kills the tree by itself.

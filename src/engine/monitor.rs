@@ -63,10 +63,10 @@ fn run(job: Arc<Job>, l: Launched) {
     // The socket ended without Done: the supervisor died. Its tree lives on without it; stop it
     // now, by its cookie, so that nothing outlives the job or pwsh.
     let lost = (failure.is_none() && !f.done).then(|| {
-        let how = supervisor.wait().ok();
+        let how = supervisor.wait();
         match &remote {
             Some((host, err)) => crate::engine::remote::connection_lost(host, err),
-            None => crate::engine::orphans::supervisor_lost(job.id, supervisor.id() as i32, how),
+            None => crate::engine::orphans::supervisor_lost(job.id, supervisor.pid(), how),
         }
     });
     // A last line without a newline is still a line.
@@ -93,8 +93,7 @@ fn run(job: Arc<Job>, l: Launched) {
     // The end state comes from the supervisor's report, not from reaping: where the runtime reaps
     // every child (pwsh as PID 1, or started with SIGCHLD ignored) waitpid answers ECHILD.
     job.finish(failure);
-    // Our own child, by pid: never waitpid(-1), which would take .NET's children from it.
-    let _ = supervisor.wait();
+    supervisor.reap();
     crate::engine::orphans::forget(job.id);
 }
 

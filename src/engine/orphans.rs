@@ -1,7 +1,7 @@
 //! The engine's own hold on a job's tree, for when its supervisor cannot do the job: killed
 //! (`kill -9`), stopped (SIGSTOP), or not answering a forced stop.
 //!
-//! Each supervisor is the engine's child and is watched through a pidfd, so no signal meant for it
+//! Each supervisor (the engine's child, or the fork server's) is watched through a pidfd, so no signal meant for it
 //! can reach a reused pid. Its job's processes all carry `RJOB_JOB_COOKIE=<cookie>` in their
 //! environment (Jenkins' ProcessTreeKiller does the same); once the supervisor is gone they are
 //! found through /proc/PID/environ and stopped with the supervisor's own freeze and kill.
@@ -12,7 +12,7 @@ use crate::supervisor::tree::{self, Members};
 use once_cell::sync::Lazy;
 use std::collections::HashMap;
 use std::fs;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
@@ -127,12 +127,10 @@ fn lookup(job_id: u64) -> Option<Arc<Supervisor>> {
     crate::engine::job::lock(&SUPERVISORS).get(&job_id).cloned()
 }
 
-/// Starts watching job `job_id`'s supervisor, process `pid`, which must be our own child and not
-/// yet reaped; `cookie` is the one its job's processes carry.
-pub fn watch(job_id: u64, pid: i32, cookie: Option<String>) {
-    // SAFETY: plain syscall with integer arguments; the fd it returns is ours to own.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    let pidfd = (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as i32) });
+/// Starts watching job `job_id`'s supervisor, process `pid`, through `pidfd` (which names that
+/// process for good: see `spawn::SupervisorProc::pidfd`); `cookie` is the one its job's processes
+/// carry.
+pub fn watch(job_id: u64, pid: i32, pidfd: Option<OwnedFd>, cookie: Option<String>) {
     let s = Arc::new(Supervisor {
         pid,
         pidfd,

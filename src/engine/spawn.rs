@@ -3,23 +3,80 @@
 
 use crate::engine::error::{EngineError, Result};
 use crate::engine::flow::Control;
+use crate::engine::fork_server::{self, Forked};
 use crate::protocol::{Decoder, Frame, FrameReader, VERSION};
 use crate::spec::StartSpec;
 use once_cell::sync::Lazy;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
-use std::os::fd::OwnedFd;
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// A job's supervisor process, as the engine holds it.
+pub enum SupervisorProc {
+    /// Spawned by the engine (ssh for a remote job, or when no fork server could fork one): our
+    /// own child, reaped by pid.
+    Child(Child),
+    /// Forked by the fork server, which reaps it.
+    Forked(Forked),
+}
+
+impl SupervisorProc {
+    pub fn pid(&self) -> i32 {
+        match self {
+            SupervisorProc::Child(c) => c.id() as i32,
+            SupervisorProc::Forked(f) => f.pid,
+        }
+    }
+
+    /// A pidfd that names this process for good, when one can be had.
+    pub fn pidfd(&self) -> Option<OwnedFd> {
+        match self {
+            // Our unreaped child: pidfd_open cannot name another process.
+            // SAFETY: plain syscall; the fd it returns is ours to own.
+            SupervisorProc::Child(c) => {
+                let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, c.id() as i32, 0) };
+                (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as i32) })
+            }
+            SupervisorProc::Forked(f) => f.pidfd.as_ref().and_then(|p| p.try_clone().ok()),
+        }
+    }
+
+    /// Waits for it to end and says how, when that can be known.
+    pub fn wait(&mut self) -> Option<ExitStatus> {
+        match self {
+            // Our own child, by pid: never waitpid(-1), which would take .NET's children from it.
+            SupervisorProc::Child(c) => c.wait().ok(),
+            SupervisorProc::Forked(f) => fork_server::exit_status(f),
+        }
+    }
+
+    /// Reaps it once it has ended, if that is ours to do.
+    pub fn reap(&mut self) {
+        if let SupervisorProc::Child(c) = self {
+            let _ = c.wait();
+        }
+    }
+
+    fn kill(&mut self) {
+        match self {
+            SupervisorProc::Child(c) => {
+                let _ = c.kill();
+            }
+            SupervisorProc::Forked(f) => fork_server::kill(f),
+        }
+    }
+}
+
 /// A started job as the monitor takes it over.
 pub struct Launched {
-    pub supervisor: Child,
+    pub supervisor: SupervisorProc,
     pub pid: i32,
     /// Engine end of the socket: the monitor reads it, stop commands and credit are written to it.
     pub control: Arc<Control>,
@@ -149,10 +206,14 @@ fn cached_copy(exe: &Path, cache: &Path) -> io::Result<PathBuf> {
 pub fn launch(spec: &StartSpec) -> Result<Launched> {
     // The remote supervisor needs no ssh settings.
     let remote = spec.remote.clone();
-    let wire = StartSpec {
+    let mut wire = StartSpec {
         remote: None,
         ..spec.clone()
     };
+    // A forked supervisor has the fork server's environment and folder, not ours as they are now:
+    // a job that inherits them gets ours, written into its spec. Where they cannot be written
+    // (not UTF-8), the supervisor is spawned from here, so that it inherits them as they are.
+    let inherits = remote.is_none() && !inherit_here(&mut wire);
     let json =
         serde_json::to_vec(&wire).map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
     let launch = Frame::Launch {
@@ -161,37 +222,37 @@ pub fn launch(spec: &StartSpec) -> Result<Launched> {
     }
     .to_bytes()
     .map_err(|e| EngineError::InvalidArgument(format!("{e} (is stdin too large?)")))?;
-    let (ours, theirs) = UnixStream::pair()?; // both ends CLOEXEC; fd 0 of the child keeps its end
-    let (mut cmd, ssh_err, exe) = match &remote {
+    let (ours, mut supervisor, ssh_err) = match &remote {
         // ssh reads and writes the same socket (its stdin and stdout).
         Some(r) => {
+            let (ours, theirs) = UnixStream::pair()?; // both ends CLOEXEC; fd 0 of ssh keeps its end
             let (mut cmd, err) = crate::engine::remote::command(r)?;
             cmd.stdout(Stdio::from(OwnedFd::from(theirs.try_clone()?)));
-            (cmd, Some(err), PathBuf::from("ssh"))
+            let child = cmd
+                .stdin(Stdio::from(OwnedFd::from(theirs)))
+                .process_group(0)
+                .spawn()
+                .map_err(|e| EngineError::Spawn(format!("cannot start ssh: {e}")))?;
+            drop(cmd); // our copies of its ends: its exit must be our EOF
+            (ours, SupervisorProc::Child(child), Some(err))
         }
         None => {
-            let exe = SUPERVISOR.clone().map_err(EngineError::Spawn)?;
-            let mut cmd = Command::new(&exe);
-            cmd.stdout(Stdio::null()).stderr(Stdio::null());
-            (cmd, None, exe)
+            let (ours, sup) = local_supervisor(&launch, inherits)?;
+            (ours, sup, None)
         }
     };
-    let mut supervisor = cmd
-        .stdin(Stdio::from(OwnedFd::from(theirs)))
-        // Its own group keeps the terminal's Ctrl+C (meant for pwsh) away from the job.
-        .process_group(0)
-        .spawn()
-        .map_err(|e| EngineError::Spawn(format!("cannot start {}: {e}", exe.display())))?;
-    drop(cmd); // our copies of the child's ends: its exit must be our EOF
-               // The stream ended (or failed) without an answer: for ssh, its stderr says why.
+    let sent = remote.is_none() && launch.len() <= PRELOAD;
+    // The stream ended (or failed) without an answer: for ssh, its stderr says why.
     let mut no_answer = false;
     let handshake = (|| -> Result<(i32, Decoder)> {
-        // A failed write is ssh gone before reading (a large launch, a refused connection): its
-        // exit and stderr say why, as for no answer.
-        (&ours).write_all(&launch).map_err(|e| {
-            no_answer = true;
-            EngineError::Spawn(format!("cannot send the job to its supervisor: {e}"))
-        })?;
+        if !sent {
+            // A failed write is ssh gone before reading (a large launch, a refused connection):
+            // its exit and stderr say why, as for no answer.
+            (&ours).write_all(&launch).map_err(|e| {
+                no_answer = true;
+                EngineError::Spawn(format!("cannot send the job to its supervisor: {e}"))
+            })?;
+        }
         ours.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
         let mut events = FrameReader::new(&ours);
         let first = events.next_frame().map_err(|e| {
@@ -223,15 +284,18 @@ pub fn launch(spec: &StartSpec) -> Result<Launched> {
             drop(ours); // EOF tells a live supervisor to clean up and leave
                         // ssh that closed the stream is exiting: give it a moment, its exit code and stderr
                         // say why. One still connecting (or a stuck supervisor) is killed.
-            let how = match &remote {
-                Some(_) if no_answer => exit_within(&mut supervisor, SSH_EXIT_WAIT),
+            let how = match (&remote, &mut supervisor) {
+                (Some(_), SupervisorProc::Child(c)) if no_answer => exit_within(c, SSH_EXIT_WAIT),
                 _ => None,
             };
-            let _ = supervisor.kill();
-            let reaped = supervisor.wait(); // our own child: waitpid(pid), never -1
+            supervisor.kill();
+            let reaped = match &mut supervisor {
+                SupervisorProc::Child(c) => c.wait().ok(), // our own child: waitpid(pid), never -1
+                SupervisorProc::Forked(_) => None,         // the fork server reaps it
+            };
             match (remote, ssh_err) {
                 (Some(r), Some(err)) if no_answer => {
-                    let how = how.or_else(|| reaped.ok());
+                    let how = how.or(reaped);
                     Err(EngineError::Spawn(crate::engine::remote::start_failure(
                         &r.host, how, &err,
                     )))
@@ -241,6 +305,72 @@ pub fn launch(spec: &StartSpec) -> Result<Launched> {
             }
         }
     }
+}
+
+/// A local supervisor and the engine's end of its socket: forked by the fork server, or (when no
+/// server could) spawned here.
+/// A `Launch` frame up to this size is written as soon as the socket exists (the socket holds it),
+/// so that a supervisor just spawned finds it at once instead of waiting for us.
+const PRELOAD: usize = 32 << 10;
+
+/// Completes a spec with this process's working folder and environment where it leaves them out.
+/// False when one of them cannot be written into a spec: the spec is then left as it was.
+fn inherit_here(spec: &mut StartSpec) -> bool {
+    let cwd = match &spec.cwd {
+        Some(_) => None,
+        None => match std::env::current_dir().map(|d| d.into_os_string().into_string()) {
+            Ok(Ok(d)) => Some(d),
+            _ => return false,
+        },
+    };
+    let env = match &spec.env {
+        Some(_) => None,
+        None => {
+            let mut all = std::collections::BTreeMap::new();
+            for (k, v) in std::env::vars_os() {
+                match (k.into_string(), v.into_string()) {
+                    (Ok(k), Ok(v)) => all.insert(k, v),
+                    _ => return false,
+                };
+            }
+            Some(all)
+        }
+    };
+    spec.cwd = spec.cwd.take().or(cwd);
+    spec.env = spec.env.take().or(env);
+    true
+}
+
+fn local_supervisor(launch: &[u8], inherits: bool) -> Result<(UnixStream, SupervisorProc)> {
+    let exe = SUPERVISOR.clone().map_err(EngineError::Spawn)?;
+    let preload = |ours: &UnixStream| -> io::Result<()> {
+        if launch.len() <= PRELOAD {
+            (&*ours).write_all(launch)?;
+        }
+        Ok(())
+    };
+    if fork_server::enabled() && !inherits {
+        // Twice, so that a server found gone is replaced once. A supervisor that cannot take
+        // its Launch (it died) is dropped, and it leaves if it still runs: its socket is closed.
+        for _ in 0..2 {
+            if let Ok((ours, f)) = fork_server::take(&exe) {
+                if preload(&ours).is_ok() {
+                    return Ok((ours, SupervisorProc::Forked(f)));
+                }
+            }
+        }
+    }
+    let (ours, theirs) = UnixStream::pair()?; // both ends CLOEXEC; fd 0 of the child keeps its end
+    preload(&ours)?;
+    let child = Command::new(&exe)
+        .stdin(Stdio::from(OwnedFd::from(theirs)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        // Its own group keeps the terminal's Ctrl+C (meant for pwsh) away from the job.
+        .process_group(0)
+        .spawn()
+        .map_err(|e| EngineError::Spawn(format!("cannot start {}: {e}", exe.display())))?;
+    Ok((ours, SupervisorProc::Child(child)))
 }
 
 /// How long a failed ssh may take to exit after closing its end.

@@ -19,6 +19,7 @@
 //! otherwise count against its process limit).
 
 pub mod child;
+pub mod fork_server;
 pub mod proctree;
 pub mod signal;
 pub mod stdin;
@@ -159,28 +160,36 @@ const ALL_GONE: u8 = b'G';
 const REPORT: usize = 5;
 
 /// Reaps every child as soon as it exits (this process is the supervisor, whose children are all
-/// the job's, so `waitpid(-1)` is right here). Returns the read end of its report pipe.
-fn spawn_reaper(main_pid: i32) -> io::Result<OwnedFd> {
-    let (r, w) = pipe()?;
-    let mut w = std::fs::File::from(w);
-    std::thread::Builder::new()
+/// the job's, so `waitpid(-1)` is right here), reporting to `w`. Started once `Started` is out:
+/// a thread costs a start about a tenth of a millisecond, and a child that exits before the
+/// reaper runs waits as a zombie, reaped all the same. Should no thread be had, the job is killed
+/// and reaped here, and the loop learns it from the same reports.
+fn start_reaper(main_pid: i32, w: File, me: i32) {
+    let spare = w.try_clone();
+    let started = std::thread::Builder::new()
         .name("reaper".into())
         .stack_size(64 << 10)
-        .spawn(move || loop {
-            let mut status = 0;
-            // SAFETY: waitpid writes only to `status`.
-            let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
-            if pid == main_pid {
-                let mut m = [MAIN, 0, 0, 0, 0];
-                m[1..].copy_from_slice(&status.to_le_bytes());
-                let _ = w.write_all(&m);
-            } else if pid < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-                let _ = w.write_all(&[ALL_GONE, 0, 0, 0, 0]); // ECHILD: no child left
-                return;
-            }
-        })?;
-    set_nonblocking(r.as_raw_fd());
-    Ok(r)
+        .spawn(move || reap_all(main_pid, w));
+    if let (Err(_), Ok(w)) = (started, spare) {
+        tree::freeze_and_kill(&tree::Subtree::new(me), Some(main_pid), tree::KILL_LIMIT);
+        reap_all(main_pid, w);
+    }
+}
+
+fn reap_all(main_pid: i32, mut w: File) {
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid writes only to `status`.
+        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if pid == main_pid {
+            let mut m = [MAIN, 0, 0, 0, 0];
+            m[1..].copy_from_slice(&status.to_le_bytes());
+            let _ = w.write_all(&m);
+        } else if pid < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            let _ = w.write_all(&[ALL_GONE, 0, 0, 0, 0]); // ECHILD: no child left
+            return;
+        }
+    }
 }
 
 /// A close-on-exec pipe: (read end, write end).
@@ -234,12 +243,13 @@ struct Supervisor {
 
 fn start(l: &Launch, ctl: Link, dec: Decoder) -> Result<Supervisor, (Link, io::Error)> {
     let pipes = (|| -> io::Result<_> {
+        let reports = pipe()?;
         let out = pipe()?;
         let err = pipe()?;
         let rec = if l.records { Some(pipe()?) } else { None };
-        Ok((out, err, rec))
+        Ok((reports, out, err, rec))
     })();
-    let ((out_r, out_w), (err_r, err_w), rec) = match pipes {
+    let ((reaper, reports), (out_r, out_w), (err_r, err_w), rec) = match pipes {
         Ok(p) => p,
         Err(e) => return Err((ctl, e)),
     };
@@ -258,14 +268,6 @@ fn start(l: &Launch, ctl: Link, dec: Decoder) -> Result<Supervisor, (Link, io::E
         Err(e) => return Err((ctl, e)),
     };
     let main_pid = child.id() as i32;
-    let reaper = match spawn_reaper(main_pid) {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = child.kill(); // nobody would reap or report it
-            let _ = child.wait();
-            return Err((ctl, e));
-        }
-    };
     let mut pipes = vec![
         Pipe {
             fd: out_r,
@@ -290,6 +292,7 @@ fn start(l: &Launch, ctl: Link, dec: Decoder) -> Result<Supervisor, (Link, io::E
         stdin::Feed::new(w, data, l.stdin_pipe)
     });
     drop(child); // reaped by the reaper thread, not by std
+    set_nonblocking(reaper.as_raw_fd());
     let mut s = Supervisor {
         ctl,
         dec,
@@ -312,6 +315,8 @@ fn start(l: &Launch, ctl: Link, dec: Decoder) -> Result<Supervisor, (Link, io::E
     s.queue(&Frame::Started { pid: main_pid });
     set_nonblocking(s.ctl.rd.as_raw_fd());
     set_nonblocking(s.ctl.wr.as_raw_fd());
+    s.flush_out();
+    start_reaper(main_pid, File::from(reports), s.me);
     Ok(s)
 }
 
