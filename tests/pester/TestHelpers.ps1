@@ -11,6 +11,8 @@ if (Test-Path -LiteralPath $installedModule) {
     if (Test-Path -LiteralPath $installedManifest) { $script:RJobManifest = $installedManifest }
 }
 Import-Module $script:RJobManifest -Force
+# scripts/test runs the suite twice: with the warm pool as it is by default, then with it off.
+if ($env:RJOB_TEST_POOL_SIZE) { Set-RJobOption -PoolSize ([int]$env:RJOB_TEST_POOL_SIZE) }
 
 function Wait-Until {
     param([Parameter(Mandatory)] [scriptblock] $Condition, [double] $TimeoutSeconds = 10, [string] $Because = 'the condition')
