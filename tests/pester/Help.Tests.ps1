@@ -19,7 +19,7 @@ BeforeAll {
 }
 
 Describe 'The module exports' {
-    It 'the six RJob commands, every one with help' {
+    It 'every RJob command, each with help' {
         (Get-Command -Module RJob).Name | Sort-Object | Should -Be ($HelpCommandOrder | Sort-Object)
     }
 }
