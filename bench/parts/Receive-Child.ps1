@@ -1,6 +1,11 @@
 # Runs in a fresh pwsh for bench/parts/Receive.ps1: reads -File (lines) once, one way, and prints
-# one JSON line: milliseconds, bytes, lines, and this pwsh's peak RSS growth while reading.
-#   rjob:     a native job `cat -File`, received with `Receive-RJob -Wait` (counted by Measure-Object)
+# one JSON line: milliseconds, this pwsh's CPU milliseconds (all its threads), bytes, lines, and this pwsh's peak RSS growth while reading.
+#   rjob:     a native job `cat -File`, received with `Receive-RJob -Wait > $null`: objects made
+#             and written, then dropped as they come, as the loop below drops its strings. Any
+#             cmdlet downstream, even a compiled one that only counts, costs about 2 us an item
+#             in PowerShell's pipeline (more than the receiving); `$null = ...` collects the
+#             whole output before dropping it. That every line arrives is the tests' business;
+#             here the job must end Completed with nothing left.
 #   readline: `cat -File` started with System.Diagnostics.Process, its stdout read by a plain
 #             .NET StreamReader.ReadLine loop (the floor for lines through a pipe into pwsh)
 #   cat:      `cat -File | cat > /dev/null` in bash: the bytes through a pipe, no lines
@@ -22,12 +27,15 @@ $null = 1..10 | Measure-Object
 [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
 $rss0 = Get-StatusKiB VmRSS
 [IO.File]::WriteAllText('/proc/self/clear_refs', '5')
+$me = [Diagnostics.Process]::GetCurrentProcess()
+$cpu0 = $me.TotalProcessorTime
 $w = [Diagnostics.Stopwatch]::StartNew()
 switch ($Mode) {
     'rjob' {
         $job = Start-RJob -FilePath cat -ArgumentList $File
-        $lines = ($job | Receive-RJob -Wait | Measure-Object).Count
-        if ($job.State -ne 'Completed') { throw "bench: the job ended $($job.State)" }
+        $job | Receive-RJob -Wait > $null
+        if ($job.State -ne 'Completed' -or $job.HasMoreData) { throw "bench: the job ended $($job.State), more data: $($job.HasMoreData)" }
+        $lines = -1
         $job | Remove-RJob
     }
     'readline' {
@@ -46,5 +54,7 @@ switch ($Mode) {
     }
 }
 $ms = $w.Elapsed.TotalMilliseconds
+$me.Refresh()
+$cpuMs = ($me.TotalProcessorTime - $cpu0).TotalMilliseconds
 $peak = Get-StatusKiB VmHWM
-[pscustomobject]@{ Ms = $ms; Bytes = (Get-Item $File).Length; Lines = $lines; RssGrowthMiB = ($peak - $rss0) / 1024 } | ConvertTo-Json -Compress
+[pscustomobject]@{ Ms = $ms; CpuMs = $cpuMs; Bytes = (Get-Item $File).Length; Lines = $lines; RssGrowthMiB = ($peak - $rss0) / 1024 } | ConvertTo-Json -Compress

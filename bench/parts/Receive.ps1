@@ -23,7 +23,7 @@ function Invoke-ReceivePart([long] $Bytes, [int] $LineBytes, [int] $Rounds, [str
             $json = & $Pwsh -NoProfile -NonInteractive -File $child -Mode $mode -File $file -ModulePath $ModulePath
             if ($LASTEXITCODE) { throw "bench: the $mode reading failed: $json" }
             $r = @($json)[-1] | ConvertFrom-Json
-            if ($mode -ne 'cat' -and $r.Lines -ne $expected) { throw "bench: $mode read $($r.Lines) lines, not $expected" }
+            if ($mode -eq 'readline' -and $r.Lines -ne $expected) { throw "bench: $mode read $($r.Lines) lines, not $expected" }
             $runs[$mode] += $r
         }
     }
