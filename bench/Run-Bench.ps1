@@ -63,10 +63,11 @@ $table | Format-Table -AutoSize -Wrap | Out-String -Width 250
 
 $null = New-Item -ItemType Directory -Force $OutDir
 $csv = Join-Path $OutDir latest.csv
-$rows | Select-Object Measure, Unit,
-    @{ n = 'RJob'; e = { Format-Num $_.RJob } }, Baseline, @{ n = 'BaselineValue'; e = { Format-Num $_.BaselineValue } }, Others,
-    @{ n = 'Ratio'; e = { $null -eq $_.Ratio ? '' : ('{0:N3}' -f $_.Ratio) } }, Goal,
-    @{ n = 'GoalUse'; e = { $null -eq $_.GoalUse ? '' : ('{0:N3}' -f $_.GoalUse) } }, Met, Note |
+# Plain numbers in the CSV (invariant, no thousands separators), for tools to read.
+$raw = { param($v) if ($v -is [ValueType]) { [math]::Round([double]$v, 3).ToString([cultureinfo]::InvariantCulture) } else { $v } }
+$rows | Select-Object Measure, Unit, @{ n = 'RJob'; e = { & $raw $_.RJob } }, Baseline,
+    @{ n = 'BaselineValue'; e = { & $raw $_.BaselineValue } }, Others, @{ n = 'Ratio'; e = { & $raw $_.Ratio } }, Goal,
+    @{ n = 'GoalUse'; e = { & $raw $_.GoalUse } }, Met, Note |
     Export-Csv -NoTypeInformation -UseQuotes AsNeeded $csv
 Write-Chart $rows (Join-Path $OutDir latest.svg) $about
 "wrote $csv and latest.svg"

@@ -31,8 +31,10 @@ function Invoke-ReceivePart([long] $Bytes, [int] $LineBytes, [int] $Rounds, [str
     $rss = { param($m) Get-Median ([double[]]@($runs[$m] | ForEach-Object RssGrowthMiB)) }
     $rj = & $mbps rjob; $rl = & $mbps readline; $ct = & $mbps cat
     $rjRss = & $rss rjob; $rlRss = & $rss readline
+    $cpu = { param($m) Get-Median ([double[]]@($runs[$m] | ForEach-Object CpuMs)) }
+    $rjCpu = & $cpu rjob; $rlCpu = & $cpu readline
     $size = if ($Bytes -ge 1GB) { '{0:N0} GiB' -f ($Bytes / 1GB) } else { '{0:N0} MiB' -f ($Bytes / 1MB) }
     Write-Host ("  receive {0} ({1}-byte lines): RJob {2:N1} MiB/s (+{3:N1} MiB RSS), ReadLine {4:N1} MiB/s (+{5:N1} MiB), cat {6:N1} MiB/s" -f $size, $LineBytes, $rj, $rjRss, $rl, $rlRss, $ct)
-    New-BenchRow "Receive $size, $LineBytes-byte lines: throughput" 'MiB/s' $rj '.NET ReadLine loop in pwsh' $rl "cat | cat $(Format-Num $ct) MiB/s" '>= 0.9x ReadLine' -GoalRatio 0.9 -HigherIsBetter
+    New-BenchRow "Receive $size, $LineBytes-byte lines: throughput" 'MiB/s' $rj '.NET ReadLine loop in pwsh' $rl "cat | cat $(Format-Num $ct) MiB/s; pwsh CPU s: RJob $(Format-Num ($rjCpu / 1000)), ReadLine $(Format-Num ($rlCpu / 1000))" '>= 0.9x ReadLine' -GoalRatio 0.9 -HigherIsBetter
     New-BenchRow "Receive $size`: pwsh peak RSS growth" MiB $rjRss '.NET ReadLine loop in pwsh' $rlRss '' '<= 64 MiB' -GoalValue 64
 }

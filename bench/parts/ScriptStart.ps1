@@ -10,6 +10,9 @@ function Measure-FirstOutput([scriptblock] $Start, [string] $Receive, [string] $
     $first = $job | & $Receive -Wait | Select-Object -First 1
     $ms = $w.Elapsed.TotalMilliseconds
     if ($first -ne 1) { throw "bench: a script job's first output was '$first', not 1" }
+    # Removed only once ended: a thread job removed while it runs never gives its throttle slot
+    # back, and after five of them no thread job runs again.
+    $null = $job | Wait-Job -Timeout 60
     $job | & $Remove -Force
     $ms
 }
@@ -32,12 +35,16 @@ function Invoke-ScriptStartPart([int] $Samples) {
     }
     $result = @{}
     $before = if ($hasPool) { Get-RJobOption }
+    # -PoolIdleTimeout is seconds or a TimeSpan, whichever the cmdlet declares (an int given to a
+    # TimeSpan parameter would be read as ticks).
+    $idleType = if ($hasPool) { (Get-Command Set-RJobOption).Parameters['PoolIdleTimeout'].ParameterType }
+    $idleValue = { param([double] $Seconds) if ($idleType -eq [timespan]) { [timespan]::FromSeconds($Seconds) } else { $Seconds } }
     try {
         foreach ($name in $kinds.Keys) {
             $k = $kinds[$name]
             if ($null -ne $k.Pool) {
                 if (-not $hasPool -and $k.Pool) { $result[$name] = $null; continue }
-                if ($hasPool) { Set-RJobOption -PoolSize $k.Pool -PoolIdleTimeout 600 }
+                if ($hasPool) { Set-RJobOption -PoolSize $k.Pool -PoolIdleTimeout (& $idleValue 600) }
             }
             $waitReady = $hasPool -and $k.Pool
             $sample = {
@@ -55,7 +62,7 @@ function Invoke-ScriptStartPart([int] $Samples) {
             $idle = @($before.PSObject.Properties | Where-Object Name -Match '^PoolIdleTimeout$')[0].Value
             if ($null -ne $size) {
                 if ($idle -is [timespan]) { $idle = $idle.TotalSeconds }
-                if ($null -ne $idle) { Set-RJobOption -PoolSize $size -PoolIdleTimeout $idle } else { Set-RJobOption -PoolSize $size }
+                if ($null -ne $idle) { Set-RJobOption -PoolSize $size -PoolIdleTimeout (& $idleValue $idle) } else { Set-RJobOption -PoolSize $size }
             }
         }
     }
