@@ -1,6 +1,7 @@
 # The benchmark's driver (bench/run builds what it needs and calls this): runs each part, prints
 # the table, writes bench/results/latest.csv and latest.svg. Medians of -Rounds rounds; -Quick is
-# a smoke run (fewer jobs, 64 MiB of output, 2 rounds). -Parts runs a subset.
+# a smoke run (fewer jobs, 64 MiB of output, 2 rounds; written to target/bench/results-quick).
+# -Parts runs a subset.
 param(
     [int] $Rounds = 3,
     [int] $StartSamples = 10,
@@ -28,6 +29,8 @@ $Parts = @($Parts -split ',' | Where-Object { $_ })
 if ($Parts.Where({ $_ -notin $all })) { throw "bench: -Parts takes $($all -join ', ')" }
 $ModulePath = (Resolve-Path $ModulePath).Path
 $binDir = Join-Path $PSScriptRoot ../target/bench
+# A smoke run's numbers are not results: they go next to the build, not over the committed ones.
+if ($Quick -and -not $PSBoundParameters.ContainsKey('OutDir')) { $OutDir = Join-Path $binDir results-quick }
 foreach ($part in 'Common', 'ScriptStart', 'StartStop', 'List', 'Import', 'Receive', 'Chart') { . (Join-Path $PSScriptRoot "parts/$part.ps1") }
 Import-Module $ModulePath -Force
 Import-Module Microsoft.PowerShell.ThreadJob
