@@ -122,6 +122,32 @@ struct Budget {
 }
 
 impl Budget {
+    fn new(records: usize, bytes: usize, per_record: usize) -> Budget {
+        Budget {
+            records,
+            bytes,
+            per_record,
+            taken: 0,
+            too_big: None,
+        }
+    }
+
+    /// How many of `recs`, from the first, the budget admits (it stops at the first it does not).
+    fn admit_run<'a>(&mut self, recs: impl Iterator<Item = &'a Record>) -> usize {
+        recs.take_while(|r| self.admit(r.data.len())).count()
+    }
+
+    /// Spool bytes worth reading for this budget: no more than it can take when each record
+    /// costs at least its header (else up to `max`); always at least one header.
+    fn read_size(&self, max: usize) -> usize {
+        let cap = if self.per_record >= RECORD_HEADER {
+            self.bytes
+        } else {
+            max
+        };
+        cap.min(max).max(RECORD_HEADER)
+    }
+
     fn admit(&mut self, len: usize) -> bool {
         if self.records == 0 {
             return false;
@@ -413,25 +439,21 @@ impl OutputStore {
         max_bytes: usize,
         per_record: usize,
     ) -> io::Result<Taken> {
-        let mut b = Budget {
-            records: max_records,
-            bytes: max_bytes,
-            per_record,
-            taken: 0,
-            too_big: None,
-        };
+        let mut b = Budget::new(max_records, max_bytes, per_record);
         let mut out = Vec::new();
         let mut freed_disk = false;
         let was_holding = self.is_holding_back();
         while b.open() {
-            if let Some(r) = self.mem.front() {
-                if !b.admit(r.data.len()) {
+            if !self.mem.is_empty() {
+                let n = b.admit_run(self.mem.iter());
+                if n == 0 {
                     break;
                 }
-                let r = self.mem.pop_front().expect("front");
-                self.mem_bytes -= r.cost();
-                self.head += 1;
-                out.push(r);
+                for r in self.mem.drain(..n) {
+                    self.mem_bytes -= r.cost();
+                    out.push(r);
+                }
+                self.head += n as u64;
                 continue;
             }
             if self.spool_unread() {
@@ -495,24 +517,16 @@ impl OutputStore {
         max_bytes: usize,
         per_record: usize,
     ) -> io::Result<Taken> {
-        let mut b = Budget {
-            records: max_records,
-            bytes: max_bytes,
-            per_record,
-            taken: 0,
-            too_big: None,
-        };
+        let mut b = Budget::new(max_records, max_bytes, per_record);
         let mut out = Vec::new();
         let mut seq = from.max(self.head);
         let mem_end = self.head + self.mem.len() as u64;
         let pend_start = self.tail - self.pending.len() as u64;
-        while seq < mem_end && b.open() {
-            let r = &self.mem[(seq - self.head) as usize];
-            if !b.admit(r.data.len()) {
-                break;
-            }
-            out.push(r.clone());
-            seq += 1;
+        if seq < mem_end {
+            let at = (seq - self.head) as usize;
+            let n = b.admit_run(self.mem.range(at..));
+            out.extend(self.mem.range(at..at + n).cloned());
+            seq += n as u64;
         }
         if seq >= mem_end && seq < pend_start && b.open() {
             let sp = self
@@ -525,13 +539,11 @@ impl OutputStore {
             seq += (out.len() - before) as u64;
             sp.cursor = (seq, end);
         }
-        while seq >= pend_start && seq < self.tail && b.open() {
-            let r = &self.pending[(seq - pend_start) as usize];
-            if !b.admit(r.data.len()) {
-                break;
-            }
-            out.push(r.clone());
-            seq += 1;
+        if seq >= pend_start && seq < self.tail && b.open() {
+            let at = (seq - pend_start) as usize;
+            let n = b.admit_run(self.pending.range(at..));
+            out.extend(self.pending.range(at..at + n).cloned());
+            seq += n as u64;
         }
         Ok(Taken {
             records: out,
@@ -665,7 +677,9 @@ fn read_spool(
 ) -> io::Result<u64> {
     let mut buf = Vec::new();
     while off < end && b.open() {
-        buf.resize(((end - off) as usize).min(READ_CHUNK), 0);
+        // Only what the budget can take: reading a whole chunk for a small read read the same
+        // bytes over and over.
+        buf.resize(b.read_size(((end - off) as usize).min(READ_CHUNK)), 0);
         file.read_exact_at(&mut buf, off)?;
         let mut pos = 0;
         while pos + RECORD_HEADER <= buf.len() {

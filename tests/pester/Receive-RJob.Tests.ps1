@@ -41,6 +41,17 @@ Describe 'Receive-RJob' {
         $lines[-1] | Should -Be '100000'
     }
 
+    It '-Wait brings back a long running output whole and in order, what the streams held first' {
+        # The first 1,000 lines wait in the job's streams (the monitor tops them up); the rest
+        # come while Receive-RJob -Wait reads the engine directly: all of them, in order.
+        $job = Start-RJob -FilePath sh -ArgumentList '-c', 'seq 1 1000; sleep 1; seq 1001 200000; sleep 0.3; seq 200001 200010'
+        Wait-Until { $job.ChildJobs[0].Output.Count -eq 1000 } -Because 'the first lines reached the streams'
+        $lines = [string[]]@(Receive-RJob $job -Wait)
+        $job.State | Should -Be 'Completed'
+        $lines.Count | Should -Be 200010
+        [string]::Join(',', $lines) | Should -Be ([string]::Join(',', [string[]](1..200010)))
+    }
+
     It 'rejects wrong types and empty names as parameter errors' {
         { Receive-RJob -Job 42 } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,RJob.Commands.ReceiveRJobCommand'
         { Receive-RJob -Name $null } | Should -Throw -ErrorId 'ParameterArgumentValidationError,RJob.Commands.ReceiveRJobCommand'

@@ -65,10 +65,18 @@ namespace RJob.Commands
         {
             if (Wait && Keep) Refuse("The Wait and Keep parameters cannot be used together in the same command.", "BlockCannotBeUsedWithKeep");
             if (Wait) return;
-            if (AutoRemoveJob) Refuse("The -AutoRemoveJob parameter cannot be used without the -Wait parameter", "AutoRemoveCannotBeUsedWithoutWait");
-            if (WriteEvents) Refuse("The WriteEvents parameter cannot be used without the Wait parameter.", "WriteEventsCannotBeUsedWithoutWait");
-            if (WriteJobInResults) Refuse("The -WriteJobInResults parameter cannot be used without the -Wait parameter", "WriteJobInResultsCannotBeUsedWithoutWait");
-            if (Force) Refuse("The -Force parameter cannot be used without the -Wait parameter.", "ForceCannotBeUsedWithoutWait");
+            // Switches that only mean something with -Wait: Receive-Job's messages and ErrorIds.
+            var waitOnly = new (bool Given, string Message, string ErrorId)[]
+            {
+                (AutoRemoveJob, "The -AutoRemoveJob parameter cannot be used without the -Wait parameter", "AutoRemoveCannotBeUsedWithoutWait"),
+                (WriteEvents, "The WriteEvents parameter cannot be used without the Wait parameter.", "WriteEventsCannotBeUsedWithoutWait"),
+                (WriteJobInResults, "The -WriteJobInResults parameter cannot be used without the -Wait parameter", "WriteJobInResultsCannotBeUsedWithoutWait"),
+                (Force, "The -Force parameter cannot be used without the -Wait parameter.", "ForceCannotBeUsedWithoutWait"),
+            };
+            foreach (var (given, message, errorId) in waitOnly)
+            {
+                if (given) Refuse(message, errorId);
+            }
         }
 
         private void Refuse(string message, string errorId) => ThrowTerminatingError(JobErrors.Usage(message, errorId));
@@ -137,14 +145,14 @@ namespace RJob.Commands
         // Each stream in Receive-Job's order; returns how many items were written.
         private int WriteStreams(Job job)
         {
+            var streams = new (StreamKind Kind, IList Items)[]
+            {
+                (StreamKind.Output, job.Output), (StreamKind.Error, job.Error), (StreamKind.Verbose, job.Verbose),
+                (StreamKind.Debug, job.Debug), (StreamKind.Warning, job.Warning), (StreamKind.Progress, job.Progress),
+                (StreamKind.Information, job.Information),
+            };
             int n = 0;
-            n += WriteAll(StreamKind.Output, job.Output);
-            n += WriteAll(StreamKind.Error, job.Error);
-            n += WriteAll(StreamKind.Verbose, job.Verbose);
-            n += WriteAll(StreamKind.Debug, job.Debug);
-            n += WriteAll(StreamKind.Warning, job.Warning);
-            n += WriteAll(StreamKind.Progress, job.Progress);
-            n += WriteAll(StreamKind.Information, job.Information);
+            foreach (var (kind, items) in streams) n += WriteAll(kind, items);
             return n;
         }
 
@@ -174,25 +182,39 @@ namespace RJob.Commands
             }
         }
 
-        private readonly List<(StreamKind Kind, object? Item)> _batch = new();
+        /// <summary>Raw bytes one pass takes straight from the engine before writing them.</summary>
+        private const int DirectBytes = 256 << 10;
+
+        private readonly ItemBatch _batch = new();
 
         private void ReceiveChild(RJobChildJob child)
         {
-            while (!_stop.IsSet)
+            Interlocked.Increment(ref child.DirectReaders);
+            try
             {
-                bool ended = Ended(child);
-                long moved = OutputPump.Fill(child, ended ? 0 : WaitSliceMs);
-                _batch.Clear();
-                child.Buffers.TakeAll(_batch);
-                bool wrote = _batch.Count > 0;
-                foreach (var (kind, item) in _batch)
+                while (!_stop.IsSet)
                 {
-                    Write(kind, item);
-                    if (_stop.IsSet) return;
+                    bool ended = Ended(child);
+                    // What the streams hold is older than what the engine holds: it goes first,
+                    // and only once they are empty does Drain read past them.
+                    _batch.Clear();
+                    child.Buffers.TakeAll(_batch);
+                    long moved = 0;
+                    if (_batch.Count == 0) moved = OutputPump.Drain(child, _batch, ended ? 0 : WaitSliceMs, DirectBytes);
+                    foreach (var (kind, item) in _batch)
+                    {
+                        Write(kind, item);
+                        if (_stop.IsSet) return;
+                    }
+                    if (ended && child.EngineDone && child.Buffers.IsEmpty) return;
+                    // Nothing to read and nothing to wait on in the engine (not started yet): pause.
+                    if (moved == 0 && _batch.Count == 0 && child.Parent.EngineId == 0) _stop.Wait(WaitSliceMs);
                 }
-                if (ended && child.EngineDone && child.Buffers.IsEmpty) return;
-                // Nothing to read and nothing to wait on in the engine (not started yet): pause.
-                if (moved == 0 && !wrote && child.Parent.EngineId == 0) _stop.Wait(WaitSliceMs);
+            }
+            finally
+            {
+                _batch.Clear();
+                Interlocked.Decrement(ref child.DirectReaders);
             }
         }
 

@@ -45,15 +45,19 @@ namespace RJob.Jobs
             }
         }
 
-        // The first n bytes of stream s's partial line; the rest stays for the next piece.
+        // The first n bytes of stream s's partial line; the rest stays for the next piece, moved
+        // to the front of the same buffer (copying the whole partial line out and back in cost
+        // two copies of up to MaxTextLine per piece).
         private byte[] Take(int s, int n)
         {
             var partial = _partial[s]!;
-            byte[] all = partial.ToArray();
-            byte[] head = all.AsSpan(0, n).ToArray();
-            partial.SetLength(0);
-            partial.Write(all, n, all.Length - n);
-            if (partial.Capacity > MaxTextLine && partial.Length == 0) _partial[s] = null;
+            byte[] buf = partial.GetBuffer();
+            int rest = (int)partial.Length - n;
+            byte[] head = buf.AsSpan(0, n).ToArray();
+            Buffer.BlockCopy(buf, n, buf, 0, rest);
+            partial.SetLength(rest);
+            partial.Position = rest;
+            if (partial.Capacity > MaxTextLine && rest == 0) _partial[s] = null;
             return head;
         }
 

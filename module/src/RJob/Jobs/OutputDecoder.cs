@@ -3,6 +3,7 @@
 // the engine has none) are restored objects on their own streams; anything else it writes to
 // stdout or stderr is plain text, so no text can pass for a record.
 using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using System.Text;
 using RJob.Host;
@@ -14,6 +15,12 @@ namespace RJob.Jobs
     internal interface IItemSink
     {
         void Add(StreamKind kind, object item, int size);
+    }
+
+    /// <summary>Items in arrival order, for a reader that writes them itself.</summary>
+    internal sealed class ItemBatch : List<(StreamKind Kind, object? Item)>, IItemSink
+    {
+        public void Add(StreamKind kind, object item, int size) => Add((kind, item));
     }
 
     internal sealed class OutputDecoder

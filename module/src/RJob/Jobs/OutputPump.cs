@@ -2,7 +2,8 @@
 // output goes through here, holding the job's PumpLock: the session's monitor thread (keeping the
 // collections topped up for Receive-Job and $job.Output), Receive-RJob (which pulls what it
 // writes), and the end of a job (so Wait-Job followed by Receive-Job sees all of a small job's
-// output).
+// output). Receive-RJob -Wait takes output straight from the engine (Drain) while the streams
+// are empty: going through them costs a lock, an event and a queue entry per line.
 using System;
 using System.Management.Automation;
 using System.Threading;
@@ -23,6 +24,8 @@ namespace RJob.Jobs
         internal static long Fill(RJobChildJob job, long timeoutMs, bool tryOnly = false)
         {
             if (job.EngineDone) return 0;
+            // The monitor's top-ups (tryOnly) would only push a direct reader onto the slow path.
+            if (tryOnly && Volatile.Read(ref job.DirectReaders) > 0) return 0;
             bool taken = false;
             try
             {
@@ -44,6 +47,28 @@ namespace RJob.Jobs
             finally
             {
                 if (taken) Monitor.Exit(job.PumpLock);
+            }
+        }
+
+        /// <summary>Reads up to about maxBytes of output straight into sink, for a reader that
+        /// writes what it reads (it counts itself in job.DirectReaders). Only while the streams
+        /// are empty, since what they hold is older; otherwise reads nothing. Waits up to
+        /// timeoutMs for the first data. Returns the bytes moved.</summary>
+        internal static long Drain(RJobChildJob job, IItemSink sink, long timeoutMs, int maxBytes)
+        {
+            if (job.EngineDone) return 0;
+            lock (job.PumpLock)
+            {
+                if (!job.Buffers.IsEmpty) return 0;
+                long total = 0;
+                while (!job.EngineDone && total < maxBytes)
+                {
+                    int n = Once(job, sink, timeoutMs, (int)Math.Clamp(maxBytes - total, MinRead, Batch));
+                    if (n == 0) break;
+                    total += n;
+                    timeoutMs = 0;
+                }
+                return total;
             }
         }
 

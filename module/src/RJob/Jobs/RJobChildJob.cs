@@ -37,6 +37,10 @@ namespace RJob
         /// <summary>Set once the engine has handed over the job's last record.</summary>
         internal volatile bool EngineDone;
 
+        /// <summary>Readers taking output straight from the engine (Receive-RJob -Wait); while
+        /// there is one, the monitor leaves the streams alone (see OutputPump.Drain).</summary>
+        internal int DirectReaders;
+
         internal void SetState(JobState state) => SetJobState(state);
 
         protected override void Dispose(bool disposing)

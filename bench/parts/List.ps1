@@ -1,0 +1,29 @@
+# Listing: Get-RJob over -Count jobs against Get-Job over -Count thread jobs (medians of -Rounds
+# after a warm-up). A listing costs the same whatever the jobs' state, so the jobs are the
+# cheapest to have many of: RJob jobs that ran `true` and ended, thread jobs queued behind one that
+# sleeps. bench/Get-Jobs.ps1 has the longer version (-Id lookups, $job.State).
+
+function Measure-Median([scriptblock] $Block, [int] $Rounds) {
+    $null = & $Block
+    Get-Median ([double[]]@(foreach ($r in 1..$Rounds) { Measure-Ms $Block }))
+}
+
+function Invoke-ListPart([int] $Count, [int] $Rounds) {
+    Clear-AllJobs
+    $rjobs = [System.Collections.Generic.List[object]]::new($Count)
+    for ($i = 0; $i -lt $Count; $i++) { $rjobs.Add((Start-RJob -FilePath true)) }
+    Wait-Until { -not @($rjobs.Where({ $_.State -in 'NotStarted', 'Running' }, 'First')).Count } 600 "$Count jobs to end"
+    if (@(Get-RJob).Count -ne $Count) { throw "bench: Get-RJob did not list $Count jobs" }
+    $r = Measure-Median { Get-RJob } $Rounds
+    $rjobs | Remove-RJob -Force
+    $rjobs = $null
+
+    $tjobs = [System.Collections.Generic.List[object]]::new($Count)
+    $tjobs.Add((Start-ThreadJob -ScriptBlock { Start-Sleep -Seconds 3600 } -ThrottleLimit 1))
+    for ($i = 1; $i -lt $Count; $i++) { $tjobs.Add((Start-ThreadJob -ScriptBlock {})) }
+    if (@(Get-Job).Count -ne $Count) { throw "bench: Get-Job did not list $Count thread jobs" }
+    $t = Measure-Median { Get-Job } $Rounds
+    Clear-AllJobs
+    Write-Host ("  list {0}: Get-RJob {1:N1} ms, Get-Job over thread jobs {2:N1} ms" -f $Count, $r, $t)
+    New-BenchRow "Get-RJob over $Count jobs" ms $r "Get-Job, $Count thread jobs" $t '' '<= 2x Get-Job' -GoalRatio 2
+}

@@ -1,0 +1,76 @@
+# Native starts and stops at scale.
+# - Start -Count native jobs of one real program with Start-RJob, against -Count posix_spawns of
+#   the same program by target/bench/spawn_floor, and -Count rjob_start calls from C through
+#   librjob (target/bench/engine_start), so the cmdlet's and the engine's shares both show.
+# - Stop -Count running jobs through the pipeline, `Get-RJob | Stop-RJob`, against as many thread
+#   jobs, `Get-Job | Stop-Job` (ThreadJob's default throttle: 5 run, the rest are queued).
+# - `Get-RJob | Stop-RJob -Force` over -ForceCount jobs, on the machine as it is and again with
+#   -IdleProcs unrelated idle processes (bench/idle-procs: a marker, a time limit, killed by pid).
+
+function Start-Sleepers([int] $Count) {
+    $jobs = [System.Collections.Generic.List[object]]::new($Count)
+    for ($i = 0; $i -lt $Count; $i++) { $jobs.Add((Start-RJob -FilePath sleep -ArgumentList 600)) }
+    Wait-Until { -not @($jobs.Where({ $_.State -ne 'Running' }, 'First')).Count } 120 "$Count running jobs"
+    $jobs
+}
+
+function Invoke-NativeStartPart([int] $Count, [int] $Rounds, [string] $BinDir) {
+    $program = '/bin/true'
+    $floor = Join-Path $BinDir spawn_floor
+    $fromC = Join-Path $BinDir engine_start
+    $startRJob = {
+        $jobs = [System.Collections.Generic.List[object]]::new($Count)
+        $ms = Measure-Ms { for ($i = 0; $i -lt $Count; $i++) { $jobs.Add((Start-RJob -FilePath $program)) } }
+        Wait-Until { -not @($jobs.Where({ $_.State -in 'NotStarted', 'Running' }, 'First')).Count } 120 'native jobs to end'
+        $jobs | Remove-RJob -Force
+        $ms
+    }
+    $runC = { param($exe) $out = & $exe $Count $program; if ($LASTEXITCODE) { throw "bench: $exe failed" }; [double]$out }
+    $null = & $startRJob; $null = & $runC $floor; $null = & $runC $fromC # warm-up
+    $r = @(); $f = @(); $c = @()
+    foreach ($i in 1..$Rounds) { $f += & $runC $floor; $c += & $runC $fromC; $r += & $startRJob }
+    $rm = Get-Median $r; $fm = Get-Median $f; $cm = Get-Median $c
+    Write-Host ("  {0} starts: Start-RJob {1:N1} ms, engine from C {2:N1} ms, posix_spawn {3:N1} ms" -f $Count, $rm, $cm, $fm)
+    New-BenchRow "Start $Count native jobs (Start-RJob $program)" ms $rm 'posix_spawn floor' $fm "engine from C $(Format-Num $cm) ms" '<= 2x posix_spawn' -GoalRatio 2
+    New-BenchRow "Start $Count native jobs from C (rjob_start)" ms $cm 'posix_spawn floor' $fm
+}
+
+function Invoke-StopPart([int] $Count, [int] $ForceCount, [int] $IdleProcs, [int] $Rounds) {
+    $stopRJob = { param($n, $force)
+        Clear-AllJobs
+        $null = Start-Sleepers $n
+        $ms = Measure-Ms { if ($force) { Get-RJob | Stop-RJob -Force } else { Get-RJob | Stop-RJob } }
+        if (@(Get-RJob | Where-Object State -NE 'Stopped').Count) { throw 'bench: Stop-RJob left jobs not stopped' }
+        Get-RJob | Remove-RJob -Force
+        $ms
+    }
+    $stopThread = { param($n)
+        Clear-AllJobs
+        for ($i = 0; $i -lt $n; $i++) { $null = Start-ThreadJob { Start-Sleep 600 } }
+        Wait-Until { @(Get-Job -State Running).Count -ge 5 } 60 'thread jobs running'
+        $ms = Measure-Ms { Get-Job | Stop-Job }
+        Get-Job | Remove-Job -Force
+        $ms
+    }
+    $null = & $stopRJob 10 $false; $null = & $stopThread 10 # warm-up
+    $r = @(); $t = @(); $fi = @(); $ft = @()
+    foreach ($i in 1..$Rounds) { $r += & $stopRJob $Count $false; $t += & $stopThread $Count }
+    foreach ($i in 1..$Rounds) { $fi += & $stopRJob $ForceCount $true; $ft += & $stopThread $ForceCount }
+    $marker = "rjob-bench-idle-$([guid]::NewGuid().ToString('n').Substring(0, 12))"
+    $pids = [int[]]@(& (Join-Path $PSScriptRoot ../idle-procs) $IdleProcs $marker 900)
+    $fb = @()
+    try {
+        if ($pids.Count -ne $IdleProcs) { throw "bench: started $($pids.Count) idle processes, not $IdleProcs" }
+        foreach ($i in 1..$Rounds) { $fb += & $stopRJob $ForceCount $true }
+    } finally {
+        # By pid, and only the ones that still carry the marker (a pid may have been reused).
+        $ours = @($pids.Where({ $(try { [IO.File]::ReadAllText("/proc/$_/cmdline") } catch { '' }).StartsWith($marker) }))
+        if ($ours.Count) { /bin/kill -KILL @ours 2>$null }
+    }
+    $rm = Get-Median $r; $tm = Get-Median $t; $fim = Get-Median $fi; $ftm = Get-Median $ft; $fbm = Get-Median $fb
+    Write-Host ("  stop {0}: RJob {1:N1} ms, thread jobs {2:N1} ms; -Force {3}: {4:N1} ms idle, {5:N1} ms with {6} processes" -f $Count, $rm, $tm, $ForceCount, $fim, $fbm, $IdleProcs)
+    New-BenchRow "Stop $Count running jobs: Get-RJob | Stop-RJob" ms $rm "Get-Job | Stop-Job, $Count thread jobs" $tm
+    New-BenchRow "Get-RJob | Stop-RJob -Force, $ForceCount jobs" ms $fim "Get-Job | Stop-Job, $ForceCount thread jobs" $ftm '' '<= 500 ms' -GoalValue 500
+    # "No slower" with the crowd; the bound allows 20% for this shared machine's noise.
+    New-BenchRow "... -Force, $ForceCount jobs, $IdleProcs idle processes" ms $fbm 'the same on the machine as it is' $fim '' '<= 1.2x without them' -GoalRatio 1.2
+}
