@@ -237,6 +237,22 @@ RjobStatus rjob_info(uint64_t id, char *buf, size_t cap, size_t *out_len);
 RjobStatus rjob_list(const char *filter_json, char *buf, size_t cap, size_t *out_len);
 
 /**
+ * Writes how to reach a host as remote jobs do, as a NUL-terminated JSON object into `buf`
+ * (`cap` bytes, owned by the caller), its size, NUL included, to `*out_len`: `argv` (ssh and
+ * its arguments up to and including the host; the caller appends its remote command) and
+ * `supervisorPath` (where remote jobs look for rjob-supervisor on that host). `remote_json` is
+ * the start spec's `remote` object. The connection is not shared with jobs' connections.
+ *
+ * `RJOB_STATUS_INVALID_ARGUMENT` for a bad remote object; when the result does not fit,
+ * `RJOB_STATUS_BUFFER_TOO_SMALL` and `*out_len` = bytes needed. Does not block.
+ *
+ * # Safety
+ * `remote_json` must be NULL or a NUL-terminated string; `buf` NULL or valid for writing `cap`
+ * bytes; `out_len` NULL or valid for a write.
+ */
+RjobStatus rjob_ssh_command(const char *remote_json, char *buf, size_t cap, size_t *out_len);
+
+/**
  * Asks the `count` jobs in `ids` to stop, and returns without waiting: use `rjob_wait` or
  * `rjob_changes`. A stop accepted here always reaches the job, however soon after its start.
  *

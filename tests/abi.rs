@@ -604,3 +604,60 @@ fn input_refuses_unknown_unpiped_closed_and_ended_jobs() {
         assert_eq!(rjob_remove(id), S::Ok);
     }
 }
+
+#[test]
+fn ssh_command_is_how_remote_jobs_reach_a_host_and_refuses_what_ssh_could_misread() {
+    setup();
+    let ssh = |json: &str| {
+        let j = c(json);
+        text(|b, cap, len| unsafe { rjob_ssh_command(j.as_ptr(), b.cast(), cap, len) })
+    };
+    let t = ssh(
+        r#"{"host":"build01","user":"me","port":2222,"options":{"StrictHostKeyChecking":"yes"}}"#,
+    )
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+    let argv: Vec<&str> = v["argv"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(argv[0], "ssh");
+    assert_eq!(&argv[argv.len() - 2..], ["--", "build01"], "{argv:?}");
+    let at = |s: &str| argv.iter().position(|a| *a == s);
+    // Never a prompt, and ours before the caller's options, which ssh would otherwise obey.
+    assert!(at("BatchMode=yes").unwrap() < at("StrictHostKeyChecking=yes").unwrap());
+    assert_eq!(argv[at("-p").unwrap() + 1], "2222");
+    assert_eq!(argv[at("-l").unwrap() + 1], "me");
+    assert!(
+        !t.contains("ControlMaster"),
+        "not shared with jobs' connections: {t}"
+    );
+    assert_eq!(v["supervisorPath"], ".local/lib/rjob/rjob-supervisor");
+    let own = ssh(r#"{"host":"h","supervisorPath":"/opt/rjob-supervisor"}"#).unwrap();
+    assert!(
+        own.contains(r#""supervisorPath":"/opt/rjob-supervisor""#),
+        "{own}"
+    );
+
+    assert_eq!(
+        ssh(r#"{"host":"-oProxyCommand=x"}"#),
+        Err(S::InvalidArgument)
+    );
+    assert!(
+        last_error().contains("not a valid host name"),
+        "{}",
+        last_error()
+    );
+    assert_eq!(
+        ssh(r#"{"host":"h","options":{"a b":"c"}}"#),
+        Err(S::InvalidArgument)
+    );
+    assert_eq!(ssh("{"), Err(S::InvalidJson));
+    let mut len = 0usize;
+    assert_eq!(
+        unsafe { rjob_ssh_command(null(), null_mut(), 0, &mut len) },
+        S::NullPointer
+    );
+}

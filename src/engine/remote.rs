@@ -88,12 +88,52 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-/// The ssh command for `r`, and the (unlinked) file its stderr goes to.
-pub fn command(r: &Remote) -> Result<(Command, File)> {
-    let io = |what: &str, e: std::io::Error| EngineError::Spawn(format!("{what}: {e}"));
-    let dir = control_dir().map_err(|e| io("no private folder for ssh connections", e))?;
-    // Theirs first: ssh takes the first value it gets for an option, so callers cannot turn off
-    // BatchMode or move the master; the defaults after theirs are only defaults.
+/// How a caller outside the engine (Install-RJobRemote) reaches a host as remote jobs do: ssh's
+/// argv up to and including the host (the caller appends its remote command), and the
+/// supervisor's path there.
+#[derive(serde::Serialize, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct SshCommand {
+    pub argv: Vec<String>,
+    pub supervisor_path: String,
+}
+
+/// The one-off ssh command for `r` (no connection sharing: a caller that reads ssh's output to
+/// its end must not wait for a master left in the background). Validates `r` first.
+pub fn ssh_command(r: &Remote) -> Result<SshCommand> {
+    validate(r)?;
+    let mut argv = vec![SSH.to_string()];
+    argv.extend(ssh_args(r, &[]));
+    Ok(SshCommand {
+        argv,
+        supervisor_path: r
+            .supervisor_path
+            .clone()
+            .unwrap_or_else(|| DEFAULT_SUPERVISOR.to_string()),
+    })
+}
+
+/// ssh's arguments, ending with `-- host`: never a prompt, `extra` options (connection sharing)
+/// before the caller's, the caller's before the defaults.
+fn ssh_args(r: &Remote, extra: &[String]) -> Vec<String> {
+    // Theirs after ours: ssh takes the first value it gets for an option, so callers cannot turn
+    // off BatchMode or move the master; the defaults after theirs are only defaults.
+    let mut args: Vec<String> = vec!["-T".into(), "-o".into(), "BatchMode=yes".into()];
+    args.extend_from_slice(extra);
+    args.extend(connection(r));
+    for d in [
+        "ConnectTimeout=10",
+        "ServerAliveInterval=15",
+        "ServerAliveCountMax=3",
+    ] {
+        args.extend(["-o".to_string(), d.to_string()]);
+    }
+    args.extend(["--".to_string(), r.host.clone()]);
+    args
+}
+
+/// What decides which host and account a connection reaches, as ssh arguments.
+fn connection(r: &Remote) -> Vec<String> {
     let mut conn = Vec::new();
     if let Some(p) = r.port {
         conn.extend(["-p".to_string(), p.to_string()]);
@@ -107,31 +147,29 @@ pub fn command(r: &Remote) -> Result<(Command, File)> {
     for (k, v) in r.options.iter().flatten() {
         conn.extend(["-o".to_string(), format!("{k}={v}")]);
     }
-    let fp = fingerprint(&conn);
-    let mut args: Vec<String> = vec![
-        "-T".into(),
-        "-o".into(),
-        "BatchMode=yes".into(),
-        "-o".into(),
-        "ControlMaster=auto".into(),
-        "-o".into(),
+    conn
+}
+
+/// The ssh command that starts `r`'s supervisor, sharing one master connection per connection
+/// settings, and the (unlinked) file its stderr goes to.
+pub fn command(r: &Remote) -> Result<(Command, File)> {
+    let io = |what: &str, e: std::io::Error| EngineError::Spawn(format!("{what}: {e}"));
+    let dir = control_dir().map_err(|e| io("no private folder for ssh connections", e))?;
+    let fp = fingerprint(&connection(r));
+    let sharing: Vec<String> = [
+        "ControlMaster=auto".to_string(),
         format!("ControlPath={}/cm-{fp}-%C", dir.display()),
-        "-o".into(),
-        "ControlPersist=60".into(),
-    ];
-    args.extend(conn);
-    for d in [
-        "ConnectTimeout=10",
-        "ServerAliveInterval=15",
-        "ServerAliveCountMax=3",
-    ] {
-        args.extend(["-o".to_string(), d.to_string()]);
-    }
+        "ControlPersist=60".to_string(),
+    ]
+    .into_iter()
+    .flat_map(|o| ["-o".to_string(), o])
+    .collect();
+    let mut args = ssh_args(r, &sharing);
     let remote_cmd = match &r.supervisor_path {
         Some(p) => format!("{} --stdio", shell_quote(p)),
         None => format!("{DEFAULT_SUPERVISOR} --stdio"),
     };
-    args.extend(["--".to_string(), r.host.clone(), remote_cmd]);
+    args.push(remote_cmd);
     let err_path = dir.join(format!(
         "err-{}-{}",
         std::process::id(),

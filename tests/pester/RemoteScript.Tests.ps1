@@ -322,4 +322,18 @@ Describe 'Install-RJobRemote' -Skip:([bool]$NoSsh) {
         Install-RJobRemote @p -WhatIf -ErrorVariable e2 | Should -BeNullOrEmpty
         $e2 | Should -BeNullOrEmpty
     }
+    It 'a host or option ssh could misread is refused before ssh runs, as for jobs' {
+        $p = Get-SshArgs 0
+        $p.HostName = '-oProxyCommand=touch /tmp/rjob-never', '127.0.0.1'
+        $out = Install-RJobRemote @p -SupervisorPath $script:Target -ErrorVariable e -ErrorAction SilentlyContinue
+        $out.HostName | Should -Be '127.0.0.1'
+        $e.Count | Should -Be 1
+        $e[0].FullyQualifiedErrorId | Should -Be 'InvalidRemote,RJob.Commands.InstallRJobRemoteCommand'
+        $e[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        "$($e[0])" | Should -Match 'not a valid host name'
+        $p.HostName = '127.0.0.1'
+        $p.Options = @{ 'Proxy Command' = 'x' }
+        Install-RJobRemote @p -SupervisorPath $script:Target -ErrorVariable e -ErrorAction SilentlyContinue
+        "$($e[0])" | Should -Match 'not a valid ssh option'
+    }
 }

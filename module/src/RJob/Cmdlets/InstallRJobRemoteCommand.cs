@@ -7,6 +7,7 @@
 // starts every command.
 using System;
 using System.Collections;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -96,11 +97,20 @@ namespace RJob.Commands
             foreach (var host in HostName!)
             {
                 if (_stop.IsSet) return;
-                string path = SupervisorPath ?? RemoteSpec.DefaultSupervisorPath;
-                if (!ShouldProcess($"{host}: {path}", "Install rjob-supervisor")) continue;
+                SshCommand ssh;
                 try
                 {
-                    WriteObject(Install(host, path));
+                    ssh = Engine.SshCommand(Remote(host));
+                }
+                catch (RJobException e)
+                {
+                    WriteError(new ErrorRecord(e, "InvalidRemote", ErrorCategory.InvalidArgument, host));
+                    continue;
+                }
+                if (!ShouldProcess($"{host}: {ssh.SupervisorPath}", "Install rjob-supervisor")) continue;
+                try
+                {
+                    WriteObject(Install(host, ssh));
                 }
                 catch (RemoteInstallException e)
                 {
@@ -109,11 +119,28 @@ namespace RJob.Commands
             }
         }
 
-        private PSObject Install(string host, string path)
+        // Where and how remote jobs reach the host: the engine builds the ssh command from this.
+        private RemoteSpec Remote(string host)
         {
+            var options = new Dictionary<string, string>();
+            foreach (DictionaryEntry e in Options ?? new Hashtable()) options[e.Key.ToString()!] = LanguagePrimitives.ConvertTo<string>(e.Value) ?? "";
+            return new RemoteSpec
+            {
+                Host = host,
+                User = UserName,
+                Port = MyInvocation.BoundParameters.ContainsKey(nameof(Port)) ? Port : null,
+                KeyFile = KeyFilePath == null ? null : GetUnresolvedProviderPathFromPSPath(KeyFilePath),
+                Options = options.Count > 0 ? options : null,
+                SupervisorPath = SupervisorPath,
+            };
+        }
+
+        private PSObject Install(string host, SshCommand ssh)
+        {
+            string path = ssh.SupervisorPath;
             if (!Force)
             {
-                var (code, stdout, stderr) = Ssh(host, $"sh -c {Quote(CheckScript)} rjob-install {Quote(path)}", null, CheckTimeout);
+                var (code, stdout, stderr) = Ssh(ssh, $"sh -c {Quote(CheckScript)} rjob-install {Quote(path)}", null, CheckTimeout);
                 if (code != 0) throw Failure(host, code, stderr);
                 string installed = stdout.Split(' ', 2)[0].Trim();
                 WriteVerbose($"{host}: {path} has SHA-256 {(installed.Length > 0 ? installed : "(none: not installed)")}; this module's is {_sha256}");
@@ -121,7 +148,7 @@ namespace RJob.Commands
             }
             using (var binary = File.OpenRead(_local!))
             {
-                var (code, _, stderr) = Ssh(host, $"sh -c {Quote(CopyScript)} rjob-install {Quote(path)} {_length}", binary, CopyTimeout);
+                var (code, _, stderr) = Ssh(ssh, $"sh -c {Quote(CopyScript)} rjob-install {Quote(path)} {_length}", binary, CopyTimeout);
                 if (code != 0) throw Failure(host, code, stderr);
             }
             return Result(host, path, "Installed");
@@ -146,24 +173,18 @@ namespace RJob.Commands
             return new RemoteInstallException($"Install-RJobRemote on {host} failed ({how}){(said.Length > 0 ? ": " + said : "")}", connection: code is null or 255);
         }
 
-        // ssh as remote jobs run it: never a prompt (BatchMode), the caller's options after the
-        // fixed ones (ssh keeps an option's first value) and before the defaults.
-        private (int? Code, string Stdout, string Stderr) Ssh(string host, string command, Stream? stdin, TimeSpan timeout)
+        // ssh as remote jobs run it (the engine's command: never a prompt), with `command` on the host.
+        private (int? Code, string Stdout, string Stderr) Ssh(SshCommand ssh, string command, Stream? stdin, TimeSpan timeout)
         {
-            var psi = new ProcessStartInfo("ssh")
+            var psi = new ProcessStartInfo(ssh.Argv[0])
             {
                 UseShellExecute = false,
                 RedirectStandardInput = true,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             };
-            void Add(params string[] args) { foreach (var a in args) psi.ArgumentList.Add(a); }
-            Add("-T", "-o", "BatchMode=yes");
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(Port))) Add("-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            if (KeyFilePath != null) Add("-i", GetUnresolvedProviderPathFromPSPath(KeyFilePath));
-            if (UserName != null) Add("-l", UserName);
-            foreach (DictionaryEntry e in Options ?? new Hashtable()) Add("-o", $"{e.Key}={LanguagePrimitives.ConvertTo<string>(e.Value)}");
-            Add("-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=3", "--", host, command);
+            foreach (var a in ssh.Argv.Skip(1)) psi.ArgumentList.Add(a);
+            psi.ArgumentList.Add(command);
 
             using var p = Process.Start(psi)!;
             var stdout = p.StandardOutput.ReadToEndAsync();

@@ -65,6 +65,14 @@ namespace RJob.Interop
                 ?? Array.Empty<JobInfo>();
         }
 
+        /// <summary>How to reach a host as remote jobs do (ssh's argv up to the host; the caller
+        /// appends its command) and where rjob-supervisor lives there. Throws on a bad remote.</summary>
+        public static SshCommand SshCommand(RemoteSpec remote)
+        {
+            string json = remote.ToJson();
+            return Text<SshCommand>((byte[]? b, nuint cap, out nuint len) => Native.rjob_ssh_command(json, b, cap, out len), false)!;
+        }
+
         /// <summary>Asks the jobs to stop and returns at once. graceMs &lt; 0: each job's own grace.</summary>
         public static void Stop(ulong[] ids, bool force, long graceMs = -1) =>
             Check(Native.rjob_stop(ids, (nuint)ids.Length, force, graceMs));

@@ -55,6 +55,7 @@ namespace RJob.Interop
         [DllImport(Lib)] internal static extern int rjob_start([MarshalAs(UnmanagedType.LPUTF8Str)] string spec, out ulong id);
         [DllImport(Lib)] internal static extern int rjob_status(ulong id, out JobStatusC status);
         [DllImport(Lib)] internal static extern int rjob_info(ulong id, [Out] byte[]? buf, nuint cap, out nuint len);
+        [DllImport(Lib)] internal static extern int rjob_ssh_command([MarshalAs(UnmanagedType.LPUTF8Str)] string remote, [Out] byte[]? buf, nuint cap, out nuint len);
         [DllImport(Lib)] internal static extern int rjob_list([MarshalAs(UnmanagedType.LPUTF8Str)] string? filter, [Out] byte[]? buf, nuint cap, out nuint len);
         [DllImport(Lib)] internal static extern int rjob_stop(ulong[] ids, nuint count, [MarshalAs(UnmanagedType.U1)] bool force, long graceMs);
         [DllImport(Lib)] internal static extern int rjob_wait(ulong[] ids, nuint count, [MarshalAs(UnmanagedType.U1)] bool any, long timeoutMs);

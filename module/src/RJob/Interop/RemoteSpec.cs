@@ -7,10 +7,6 @@ namespace RJob.Interop
 {
     public sealed class RemoteSpec
     {
-        /// <summary>Where Install-RJobRemote puts rjob-supervisor, relative to the remote home: the
-        /// engine's default (DEFAULT_SUPERVISOR in src/engine/remote.rs; keep the two equal).</summary>
-        internal const string DefaultSupervisorPath = ".local/lib/rjob/rjob-supervisor";
-
         public string Host { get; set; } = "";
         public string? User { get; set; }
         public int? Port { get; set; }
@@ -20,9 +16,24 @@ namespace RJob.Interop
         /// <summary>rjob-supervisor's path on the host; null: ~/.local/lib/rjob/rjob-supervisor.</summary>
         public string? SupervisorPath { get; set; }
 
+        /// <summary>As the start spec's "remote" property.</summary>
         internal void Write(Utf8JsonWriter w)
         {
-            w.WriteStartObject("remote");
+            w.WritePropertyName("remote");
+            WriteObject(w);
+        }
+
+        /// <summary>The object alone (rjob_ssh_command).</summary>
+        internal string ToJson()
+        {
+            using var ms = new System.IO.MemoryStream();
+            using (var w = new Utf8JsonWriter(ms)) WriteObject(w);
+            return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+        }
+
+        private void WriteObject(Utf8JsonWriter w)
+        {
+            w.WriteStartObject();
             w.WriteString("host", Host);
             if (User != null) w.WriteString("user", User);
             if (Port is int p) w.WriteNumber("port", p);

@@ -81,6 +81,14 @@ namespace RJob.Interop
         public bool Done { get; init; }
     }
 
+    /// <summary>rjob_ssh_command: ssh's argv up to and including the host, and the supervisor's
+    /// path on that host.</summary>
+    public sealed class SshCommand
+    {
+        public string[] Argv { get; set; } = Array.Empty<string>();
+        public string SupervisorPath { get; set; } = "";
+    }
+
     /// <summary>Everything the engine knows of one job (rjob_info, rjob_list).</summary>
     public sealed class JobInfo
     {
