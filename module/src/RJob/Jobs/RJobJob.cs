@@ -161,8 +161,9 @@ namespace RJob
                 else if (job.JobStateInfo.State is JobState.Running or JobState.Stopping && job.EngineId != 0) running.Add(job);
             }
             if (running.Count == 0) return;
-            Engine.Stop(running.ConvertAll(j => j.EngineId).ToArray(), force, graceMs);
+            // Stopping before the signals: a job that dies at once must still pass through it.
             foreach (var job in running) job.EnterStopping();
+            Engine.Stop(running.ConvertAll(j => j.EngineId).ToArray(), force, graceMs);
         }
 
         private void EnterStopping()
