@@ -1,7 +1,7 @@
 /* The engine's start cost from C: starts COUNT jobs of PROGRAM through librjob (include/rjob.h),
  * one after another, and prints the milliseconds the starts took (rjob_start returns once the
- * job's process runs). Then waits for them and removes them, untimed.
- * Usage: engine_start COUNT PROGRAM   (PROGRAM: an absolute path, no arguments, no quotes) */
+ * job's process runs). Then stops (SIGKILL) what still runs, waits and removes them, untimed.
+ * Usage: engine_start COUNT PROGRAM [ARG...]   (no quotes or backslashes in them) */
 #define _POSIX_C_SOURCE 200809L
 #include "rjob.h"
 #include <stdio.h>
@@ -15,16 +15,21 @@ static double now_ms(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) { fprintf(stderr, "usage: %s COUNT PROGRAM\n", argv[0]); return 2; }
+    if (argc < 3) { fprintf(stderr, "usage: %s COUNT PROGRAM [ARG...]\n", argv[0]); return 2; }
     int count = atoi(argv[1]);
     char spec[4200];
-    snprintf(spec, sizeof spec, "{\"argv\":[\"%s\"]}", argv[2]);
+    size_t at = (size_t)snprintf(spec, sizeof spec, "{\"argv\":[");
+    for (int i = 2; i < argc && at < sizeof spec; i++)
+        at += (size_t)snprintf(spec + at, sizeof spec - at, "%s\"%s\"", i > 2 ? "," : "", argv[i]);
+    if (at + 3 > sizeof spec) { fprintf(stderr, "arguments too long\n"); return 2; }
+    snprintf(spec + at, sizeof spec - at, "]}");
     uint64_t *ids = calloc((size_t)count, sizeof *ids);
     double t0 = now_ms();
     for (int i = 0; i < count; i++) {
         if (rjob_start(spec, &ids[i]) != RJOB_STATUS_OK) { fprintf(stderr, "rjob_start failed\n"); return 1; }
     }
     double ms = now_ms() - t0;
+    if (rjob_stop(ids, (size_t)count, true, 0) != RJOB_STATUS_OK) { fprintf(stderr, "rjob_stop failed\n"); return 1; }
     if (rjob_wait(ids, (size_t)count, false, 60000) != RJOB_STATUS_OK) { fprintf(stderr, "rjob_wait failed\n"); return 1; }
     for (int i = 0; i < count; i++) rjob_remove(ids[i]);
     printf("%.3f\n", ms);

@@ -15,24 +15,31 @@ function Start-Sleepers([int] $Count) {
 }
 
 function Invoke-NativeStartPart([int] $Count, [int] $Rounds, [string] $BinDir) {
-    $program = '/bin/true'
+    # /bin/true ends at once, so its exits overlap the next starts; sleep shows the start alone.
+    foreach ($command in '/bin/true', '/bin/sleep 600') {
+        Invoke-NativeStarts $Count $Rounds $BinDir ($command -split ' ')
+    }
+}
+
+function Invoke-NativeStarts([int] $Count, [int] $Rounds, [string] $BinDir, [string[]] $Argv) {
+    $program = $Argv -join ' '
     $floor = Join-Path $BinDir spawn_floor
     $fromC = Join-Path $BinDir engine_start
+    $rest = @($Argv | Select-Object -Skip 1)
     $startRJob = {
         $jobs = [System.Collections.Generic.List[object]]::new($Count)
-        $ms = Measure-Ms { for ($i = 0; $i -lt $Count; $i++) { $jobs.Add((Start-RJob -FilePath $program)) } }
-        Wait-Until { -not @($jobs.Where({ $_.State -in 'NotStarted', 'Running' }, 'First')).Count } 120 'native jobs to end'
+        $ms = Measure-Ms { for ($i = 0; $i -lt $Count; $i++) { $jobs.Add((Start-RJob -FilePath $Argv[0] -ArgumentList $rest)) } }
         $jobs | Remove-RJob -Force
         $ms
     }
-    $runC = { param($exe) $out = & $exe $Count $program; if ($LASTEXITCODE) { throw "bench: $exe failed" }; [double]$out }
+    $runC = { param($exe) $out = & $exe $Count @Argv; if ($LASTEXITCODE) { throw "bench: $exe failed" }; [double]$out }
     $null = & $startRJob; $null = & $runC $floor; $null = & $runC $fromC # warm-up
     $r = @(); $f = @(); $c = @()
     foreach ($i in 1..$Rounds) { $f += & $runC $floor; $c += & $runC $fromC; $r += & $startRJob }
     $rm = Get-Median $r; $fm = Get-Median $f; $cm = Get-Median $c
-    Write-Host ("  {0} starts: Start-RJob {1:N1} ms, engine from C {2:N1} ms, posix_spawn {3:N1} ms" -f $Count, $rm, $cm, $fm)
+    Write-Host ("  {0} starts of {4}: Start-RJob {1:N1} ms, engine from C {2:N1} ms, posix_spawn {3:N1} ms" -f $Count, $rm, $cm, $fm, $program)
     New-BenchRow "Start $Count native jobs (Start-RJob $program)" ms $rm 'posix_spawn floor' $fm "engine from C $(Format-Num $cm) ms" '<= 2x posix_spawn' -GoalRatio 2
-    New-BenchRow "Start $Count native jobs from C (rjob_start)" ms $cm 'posix_spawn floor' $fm
+    New-BenchRow "Start $Count native jobs from C ($program)" ms $cm 'posix_spawn floor' $fm
 }
 
 function Invoke-StopPart([int] $Count, [int] $ForceCount, [int] $IdleProcs, [int] $Rounds) {

@@ -163,7 +163,20 @@ namespace RJob
             if (running.Count == 0) return;
             // Stopping before the signals: a job that dies at once must still pass through it.
             foreach (var job in running) job.EnterStopping();
-            Engine.Stop(running.ConvertAll(j => j.EngineId).ToArray(), force, graceMs);
+            try
+            {
+                Engine.Stop(running.ConvertAll(j => j.EngineId).ToArray(), force, graceMs);
+            }
+            catch (RJobException e) when (e.Status == RJobStatus.NotFound)
+            {
+                // One of them ended and was released meanwhile, and the engine then stops none:
+                // stop the others one by one (a stop does not wait, so they still share the grace).
+                foreach (var job in running)
+                {
+                    try { Engine.Stop(new[] { job.EngineId }, force, graceMs); }
+                    catch (RJobException x) when (x.Status == RJobStatus.NotFound) { }
+                }
+            }
         }
 
         private void EnterStopping()
