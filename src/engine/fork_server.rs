@@ -179,16 +179,7 @@ pub fn exit_status(f: &Forked) -> Option<ExitStatus> {
 /// Sends SIGKILL to a forked supervisor (through its pidfd: never a reused pid).
 pub fn kill(f: &Forked) {
     if let Some(fd) = &f.pidfd {
-        // SAFETY: plain syscall on a pidfd we own; a NULL siginfo is allowed.
-        unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                fd.as_raw_fd(),
-                libc::SIGKILL,
-                std::ptr::null::<u8>(),
-                0,
-            )
-        };
+        crate::engine::pidfd::signal(fd, libc::SIGKILL);
     }
 }
 
@@ -260,15 +251,9 @@ fn end(s: Server) {
     } = s;
     match pidfd {
         Some(fd) => {
-            // SAFETY: syscalls on a pidfd we own; waitid writes only to `info`.
+            crate::engine::pidfd::signal(&fd, libc::SIGKILL);
+            // SAFETY: waitid on a pidfd we own writes only to `info`.
             unsafe {
-                libc::syscall(
-                    libc::SYS_pidfd_send_signal,
-                    fd.as_raw_fd(),
-                    libc::SIGKILL,
-                    std::ptr::null::<u8>(),
-                    0,
-                );
                 let mut info: libc::siginfo_t = std::mem::zeroed();
                 libc::waitid(
                     libc::P_PIDFD,

@@ -11,6 +11,7 @@ pub mod lines;
 pub mod monitor;
 pub mod orphans;
 pub mod output;
+pub mod pidfd;
 pub mod remote;
 pub mod spawn;
 pub mod table;

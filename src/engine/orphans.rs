@@ -12,7 +12,7 @@ use crate::supervisor::tree::{self, Members};
 use once_cell::sync::Lazy;
 use std::collections::HashMap;
 use std::fs;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
@@ -104,20 +104,9 @@ struct Supervisor {
 
 impl Supervisor {
     fn signal(&self, sig: i32) -> bool {
-        let Some(fd) = &self.pidfd else {
-            return false;
-        };
-        // SAFETY: plain syscall on a pidfd we own; a NULL siginfo is allowed.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                fd.as_raw_fd(),
-                sig,
-                std::ptr::null::<u8>(),
-                0,
-            )
-        };
-        r == 0
+        self.pidfd
+            .as_ref()
+            .is_some_and(|fd| crate::engine::pidfd::signal(fd, sig))
     }
 }
 

@@ -205,6 +205,24 @@ pub fn reset_signals() {
     default_signals(false);
 }
 
+/// Points fds 0-2 at /dev/null: whoever started us may be gone, and nothing may write into its
+/// terminal or pipes. Call only once the real streams were duplicated elsewhere.
+pub fn stdio_to_null() {
+    // SAFETY: open, dup2 and close on fds of this process; `null` is ours until closed.
+    unsafe {
+        let null = libc::open(
+            b"/dev/null\0".as_ptr().cast(),
+            libc::O_RDWR | libc::O_CLOEXEC,
+        );
+        if null >= 0 {
+            for target in 0..3 {
+                libc::dup2(null, target);
+            }
+            libc::close(null);
+        }
+    }
+}
+
 /// Closes every fd above 2 that pwsh let leak into us, so the job cannot inherit them either.
 pub fn close_inherited_fds() {
     // SAFETY: closing fds this fresh process does not use; fd 0-2 stay.

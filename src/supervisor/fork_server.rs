@@ -123,24 +123,15 @@ pub fn value(m: &[u8]) -> i32 {
 pub fn run() -> i32 {
     super::child::reset_signals();
     super::child::close_inherited_fds();
-    // SAFETY: fcntl, open and dup2 on fds of this fresh, single-threaded process.
+    // SAFETY: fcntl on fd 0 of this fresh, single-threaded process; the new fd is owned once.
     let sock = unsafe {
         let fd = libc::fcntl(0, libc::F_DUPFD_CLOEXEC, 3);
         if fd < 0 {
             return 2;
         }
-        let null = libc::open(
-            b"/dev/null\0".as_ptr().cast(),
-            libc::O_RDWR | libc::O_CLOEXEC,
-        );
-        if null >= 0 {
-            for target in 0..3 {
-                libc::dup2(null, target);
-            }
-            libc::close(null);
-        }
         OwnedFd::from_raw_fd(fd)
     };
+    super::child::stdio_to_null();
     let Ok(chld) = child_signals() else {
         return 2;
     };

@@ -29,7 +29,9 @@ use crate::protocol::{
     Decoder, Exit, Frame, FrameReader, Launch, END_ALLOWANCE, INITIAL_WINDOW, MAX_DATA, RECORDS,
     STDERR, STDOUT, VERSION,
 };
-use crate::supervisor::child::{close_inherited_fds, reset_signals, spawn_job, JobIo};
+use crate::supervisor::child::{
+    close_inherited_fds, reset_signals, spawn_job, stdio_to_null, JobIo,
+};
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -102,24 +104,15 @@ pub fn run(stdio: bool) -> i32 {
 /// Moves the engine's stream off fd 0 (and fd 1 with `stdio`) to close-on-exec fds and points
 /// fds 0-2 at /dev/null.
 fn take_link(stdio: bool) -> Option<Link> {
-    // SAFETY: fcntl and dup2 on fds of this fresh, single-threaded process; each new fd is owned
-    // once, by its File.
+    // SAFETY: fcntl on fds of this fresh, single-threaded process; each new fd is owned once, by
+    // its File.
     unsafe {
         let rd = libc::fcntl(0, libc::F_DUPFD_CLOEXEC, 3);
         let wr = libc::fcntl(if stdio { 1 } else { 0 }, libc::F_DUPFD_CLOEXEC, 3);
         if rd < 0 || wr < 0 {
             return None;
         }
-        let null = libc::open(
-            b"/dev/null\0".as_ptr().cast(),
-            libc::O_RDWR | libc::O_CLOEXEC,
-        );
-        if null >= 0 {
-            for target in 0..3 {
-                libc::dup2(null, target);
-            }
-            libc::close(null);
-        }
+        stdio_to_null();
         Some(Link {
             rd: File::from_raw_fd(rd),
             wr: File::from_raw_fd(wr),
