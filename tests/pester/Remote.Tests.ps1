@@ -25,26 +25,6 @@ BeforeAll {
         }
     }
 
-    function New-Marker { '299.' + (Get-Random -Minimum 100000000 -Maximum 999999999) }
-
-    # Live processes whose command line holds the marker (pgrep reads /proc; it never matches itself).
-    function Get-MarkedPid([string] $Marker) {
-        $out = & pgrep -f -- "sleep $Marker" 2>$null
-        @($out | Where-Object { $_ } | ForEach-Object { [int]$_ } | Where-Object {
-                # Zombies are gone already, only not yet reaped by PID 1.
-                (Get-Content "/proc/$_/stat" -ErrorAction SilentlyContinue) -notmatch '^\d+ \(.*\) Z '
-            })
-    }
-
-    function Wait-Until([scriptblock] $Condition, [double] $Seconds) {
-        $sw = [Diagnostics.Stopwatch]::StartNew()
-        while (-not (& $Condition)) {
-            if ($sw.Elapsed.TotalSeconds -ge $Seconds) { return $null }
-            Start-Sleep -Milliseconds 50
-        }
-        $sw.Elapsed.TotalSeconds
-    }
-
     # A job whose tree holds a plain child, a double-forked orphan, a setsid daemon and a
     # TERM-ignoring child, all sleeping with the marker; it prints "ready" once all are started.
     function Start-MarkedTree([string] $Marker, [int] $Index = 0, [double] $Grace = 1) {
@@ -100,45 +80,45 @@ Describe 'Remote native jobs over ssh' -Skip:([bool]$NoSsh) {
     }
 
     It 'Stop-RJob leaves no remote process of the tree (orphan, setsid daemon, TERM-ignoring child)' {
-        $m = New-Marker
+        $m = New-RJobTestMarker
         $j = Start-MarkedTree $m
-        Wait-Until { (Get-MarkedPid $m).Count -ge 4 } 20 | Should -Not -BeNullOrEmpty
+        Measure-RJobTestWait { (Get-RJobTestMarkedPid $m).Count -ge 4 } 20 | Should -Not -BeNullOrEmpty
         $sw = [Diagnostics.Stopwatch]::StartNew()
         Stop-RJob $j
         Wait-RJob $j -Timeout 15 | Out-Null
         $stop = $sw.Elapsed.TotalSeconds
-        $left = Wait-Until { (Get-MarkedPid $m).Count -eq 0 } 5
-        Write-Host ("    graceful remote stop: {0:N2} s, marked processes left after it: {1}" -f $stop, (Get-MarkedPid $m).Count)
+        $left = Measure-RJobTestWait { (Get-RJobTestMarkedPid $m).Count -eq 0 } 5
+        Write-Host ("    graceful remote stop: {0:N2} s, marked processes left after it: {1}" -f $stop, (Get-RJobTestMarkedPid $m).Count)
         $left | Should -Not -BeNullOrEmpty
         $j.State | Should -Be 'Stopped'
     }
 
     It 'Stop-RJob -Force leaves no remote process of the tree' {
-        $m = New-Marker
+        $m = New-RJobTestMarker
         $j = Start-MarkedTree $m -Grace 30
-        Wait-Until { (Get-MarkedPid $m).Count -ge 4 } 20 | Should -Not -BeNullOrEmpty
+        Measure-RJobTestWait { (Get-RJobTestMarkedPid $m).Count -ge 4 } 20 | Should -Not -BeNullOrEmpty
         $sw = [Diagnostics.Stopwatch]::StartNew()
         Stop-RJob $j -Force
         Wait-RJob $j -Timeout 15 | Out-Null
         $stop = $sw.Elapsed.TotalSeconds
-        $left = Wait-Until { (Get-MarkedPid $m).Count -eq 0 } 5
-        Write-Host ("    forced remote stop: {0:N2} s, marked processes left: {1}" -f $stop, (Get-MarkedPid $m).Count)
+        $left = Measure-RJobTestWait { (Get-RJobTestMarkedPid $m).Count -eq 0 } 5
+        Write-Host ("    forced remote stop: {0:N2} s, marked processes left: {1}" -f $stop, (Get-RJobTestMarkedPid $m).Count)
         $left | Should -Not -BeNullOrEmpty
         $stop | Should -BeLessThan 10   # far below the 30 s grace: no SIGTERM wait
         $j.State | Should -Be 'Stopped'
     }
 
     It 'kill -9 of the local ssh client: the remote tree is gone within grace + 1 s and the job is Failed "connection lost"' {
-        $m = New-Marker
+        $m = New-RJobTestMarker
         $before = Get-SshClientPid
         $j = Start-MarkedTree $m -Grace 1
-        Wait-Until { (Get-MarkedPid $m).Count -ge 4 } 20 | Should -Not -BeNullOrEmpty
+        Measure-RJobTestWait { (Get-RJobTestMarkedPid $m).Count -ge 4 } 20 | Should -Not -BeNullOrEmpty
         $client = @(Get-SshClientPid | Where-Object { $_ -notin $before })
         $client.Count | Should -Be 1
         kill -9 $client[0]
         # Grace 1 s + 1 s, plus 1 s of slack for this shared 2-core machine.
-        $gone = Wait-Until { (Get-MarkedPid $m).Count -eq 0 } 3
-        Write-Host ("    after kill -9 of ssh: remote tree gone in {0:N2} s (limit 3); left: {1}" -f $gone, (Get-MarkedPid $m).Count)
+        $gone = Measure-RJobTestWait { (Get-RJobTestMarkedPid $m).Count -eq 0 } 3
+        Write-Host ("    after kill -9 of ssh: remote tree gone in {0:N2} s (limit 3); left: {1}" -f $gone, (Get-RJobTestMarkedPid $m).Count)
         $gone | Should -Not -BeNullOrEmpty
         Wait-RJob $j -Timeout 10 | Out-Null
         $j.State | Should -Be 'Failed'
@@ -148,7 +128,7 @@ Describe 'Remote native jobs over ssh' -Skip:([bool]$NoSsh) {
 
 Describe 'When the local pwsh dies' -Skip:([bool]$NoSsh) {
     It 'kill -9 of the pwsh that started a remote job: the remote tree is gone within grace + 1 s' {
-        $m = New-Marker
+        $m = New-RJobTestMarker
         $script = Join-Path $script:Ssh.Folder "owner-$m.ps1"
         $p = Get-RemoteArgs 0
         # A child pwsh (time-limited, its argument carries the marker) starts the marked tree and
@@ -167,16 +147,16 @@ Start-Sleep 120
             $line = Read-ChildLine $child 60
             $line | Should -Match '^started (\d+) Running$'
             $owner = [int]($line -split ' ')[1]
-            Wait-Until { (Get-MarkedPid $m).Count -ge 4 } 30 | Should -Not -BeNullOrEmpty
+            Measure-RJobTestWait { (Get-RJobTestMarkedPid $m).Count -ge 4 } 30 | Should -Not -BeNullOrEmpty
             kill -9 $owner
             # Grace 1 s + 1 s, plus 1 s of slack for this shared 2-core machine.
-            $gone = Wait-Until { (Get-MarkedPid $m).Count -eq 0 } 3
-            Write-Host ("    after kill -9 of the local pwsh: remote tree gone in {0:N2} s (limit 3); left: {1}" -f $gone, (Get-MarkedPid $m).Count)
+            $gone = Measure-RJobTestWait { (Get-RJobTestMarkedPid $m).Count -eq 0 } 3
+            Write-Host ("    after kill -9 of the local pwsh: remote tree gone in {0:N2} s (limit 3); left: {1}" -f $gone, (Get-RJobTestMarkedPid $m).Count)
             $gone | Should -Not -BeNullOrEmpty
         }
         finally {
             if (-not $child.HasExited) { $child.Kill($true) }
-            Get-MarkedPid $m | ForEach-Object { kill -9 $_ }
+            Get-RJobTestMarkedPid $m | ForEach-Object { kill -9 $_ }
         }
     }
 }
@@ -233,7 +213,7 @@ Describe 'Remote start failures are clear errors within 10 s' -Skip:([bool]$NoSs
 Describe 'Many remote jobs' -Skip:([bool]$NoSsh) {
     It '20 jobs over two hosts: Wait-RJob -Any, then Get-RJob | Stop-RJob leaves nothing' {
         Get-RJob | Remove-RJob -Force
-        $m = New-Marker
+        $m = New-RJobTestMarker
         $jobs = foreach ($i in 0..19) {
             $p = Get-RemoteArgs ($i % 2)
             $cmd = if ($i -eq 0) { 'exit 0' } else { "sleep $m & wait" }
@@ -243,13 +223,13 @@ Describe 'Many remote jobs' -Skip:([bool]$NoSsh) {
         ($jobs.Location | Sort-Object -Unique).Count | Should -Be 1   # both hosts are 127.0.0.1 here
         $first = Wait-RJob $jobs -Any -Timeout 30
         $first.Id | Should -Be $jobs[0].Id
-        Wait-Until { (Get-MarkedPid $m).Count -ge 19 } 30 | Should -Not -BeNullOrEmpty
+        Measure-RJobTestWait { (Get-RJobTestMarkedPid $m).Count -ge 19 } 30 | Should -Not -BeNullOrEmpty
         $sw = [Diagnostics.Stopwatch]::StartNew()
         Get-RJob | Stop-RJob
         Wait-RJob $jobs -Timeout 30 | Out-Null
         $stop = $sw.Elapsed.TotalSeconds
-        $left = Wait-Until { (Get-MarkedPid $m).Count -eq 0 } 5
-        Write-Host ("    Get-RJob | Stop-RJob of 19 remote jobs: {0:N2} s, marked left: {1}" -f $stop, (Get-MarkedPid $m).Count)
+        $left = Measure-RJobTestWait { (Get-RJobTestMarkedPid $m).Count -eq 0 } 5
+        Write-Host ("    Get-RJob | Stop-RJob of 19 remote jobs: {0:N2} s, marked left: {1}" -f $stop, (Get-RJobTestMarkedPid $m).Count)
         $left | Should -Not -BeNullOrEmpty
         @($jobs | Where-Object State -NE 'Stopped').Count | Should -Be 1
     }

@@ -33,26 +33,6 @@ BeforeAll {
         $p
     }
 
-    function New-Marker { '299.' + (Get-Random -Minimum 100000000 -Maximum 999999999) }
-
-    # Live processes whose command line holds the marker (pgrep never matches itself).
-    function Get-MarkedPid([string] $Marker) {
-        $out = & pgrep -f -- "sleep $Marker" 2>$null
-        @($out | Where-Object { $_ } | ForEach-Object { [int]$_ } | Where-Object {
-                (Get-Content "/proc/$_/stat" -ErrorAction SilentlyContinue) -notmatch '^\d+ \(.*\) Z '
-            })
-    }
-
-    # Seconds until the condition held, $null at the deadline.
-    function Wait-Seconds([scriptblock] $Condition, [double] $Seconds) {
-        $sw = [Diagnostics.Stopwatch]::StartNew()
-        while (-not (& $Condition)) {
-            if ($sw.Elapsed.TotalSeconds -ge $Seconds) { return $null }
-            Start-Sleep -Milliseconds 50
-        }
-        $sw.Elapsed.TotalSeconds
-    }
-
     # A shell line leaving a double-forked orphan, a setsid daemon and a TERM-ignoring child, all
     # sleeping with the marker (output to /dev/null: none holds the job's pipes), then waiting.
     function Get-OrphanMaker([string] $Marker) {
@@ -139,13 +119,13 @@ Describe 'Remote script jobs' -Skip:([bool]$NoSsh) {
     }
 
     It 'Stop-RJob leaves no remote process of the tree (orphan, setsid daemon, TERM-ignoring child)' {
-        $m = New-Marker
+        $m = New-RJobTestMarker
         $p = Get-RemoteArgs 0
         $j = Start-RJob @p -GraceSeconds 1 { param($sh) sh -c $sh } -ArgumentList (Get-OrphanMaker $m)
-        Wait-Seconds { (Get-MarkedPid $m).Count -ge 4 } 60 | Should -Not -BeNullOrEmpty
+        Measure-RJobTestWait { (Get-RJobTestMarkedPid $m).Count -ge 4 } 60 | Should -Not -BeNullOrEmpty
         Stop-RJob $j
         $j.State | Should -Be 'Stopped'
-        Wait-Seconds { (Get-MarkedPid $m).Count -eq 0 } 5 | Should -Not -BeNullOrEmpty
+        Measure-RJobTestWait { (Get-RJobTestMarkedPid $m).Count -eq 0 } 5 | Should -Not -BeNullOrEmpty
     }
 
     It 'start in -WorkingDirectory on the host, ~ being the remote home; without it, in the remote home' {
@@ -232,35 +212,35 @@ Describe 'Scenario 6: stopping a remote job' -Skip:([bool]$NoSsh) {
     }
 
     It 'Invoke-Command -Session $s { ... } -AsJob, then Stop-RJob -Job: the PowerShell remote job is stopped as Stop-Job does' {
-        $m = New-Marker
+        $m = New-RJobTestMarker
         $job = Invoke-Command -Session $script:Session -ScriptBlock { param($sh) sh -c $sh } -ArgumentList (Get-OrphanMaker $m) -AsJob
-        Wait-Seconds { (Get-MarkedPid $m).Count -ge 4 } 60 | Should -Not -BeNullOrEmpty
+        Measure-RJobTestWait { (Get-RJobTestMarkedPid $m).Count -ge 4 } 60 | Should -Not -BeNullOrEmpty
         $sw = [Diagnostics.Stopwatch]::StartNew()
         Stop-RJob -Job $job
         $stop = $sw.Elapsed.TotalSeconds
         $job.State | Should -Be 'Stopped'
-        $null = Wait-Seconds { (Get-MarkedPid $m).Count -eq 0 } 3
-        $afterStop = (Get-MarkedPid $m).Count
+        $null = Measure-RJobTestWait { (Get-RJobTestMarkedPid $m).Count -eq 0 } 3
+        $afterStop = (Get-RJobTestMarkedPid $m).Count
         Remove-PSSession $script:Session
-        $null = Wait-Seconds { (Get-MarkedPid $m).Count -eq 0 } 3
-        $afterRemove = (Get-MarkedPid $m).Count
+        $null = Measure-RJobTestWait { (Get-RJobTestMarkedPid $m).Count -eq 0 } 3
+        $afterRemove = (Get-RJobTestMarkedPid $m).Count
         Write-Host ("    PowerShell remote job: Stop-RJob {0:N2} s; marked remote processes left after the stop {1}, after Remove-PSSession {2}" -f $stop, $afterStop, $afterRemove)
         # What PowerShell's own remoting leaves is reported, not RJob's to fix.
-        Get-MarkedPid $m | ForEach-Object { kill -9 $_ }
+        Get-RJobTestMarkedPid $m | ForEach-Object { kill -9 $_ }
     }
 
     It 'Start-RJob -Session $s { ... }, then Stop-RJob: nothing of the tree is left on the host' {
-        $m = New-Marker
+        $m = New-RJobTestMarker
         $job = Start-RJob -Session $script:Session -SupervisorPath $script:Supervisor -PwshPath $script:RemotePwsh -GraceSeconds 1 { param($sh) sh -c $sh } -ArgumentList (Get-OrphanMaker $m)
-        Wait-Seconds { (Get-MarkedPid $m).Count -ge 4 } 60 | Should -Not -BeNullOrEmpty
+        Measure-RJobTestWait { (Get-RJobTestMarkedPid $m).Count -ge 4 } 60 | Should -Not -BeNullOrEmpty
         $sw = [Diagnostics.Stopwatch]::StartNew()
         Stop-RJob -Job $job
         $stop = $sw.Elapsed.TotalSeconds
         $job.State | Should -Be 'Stopped'
-        $gone = Wait-Seconds { (Get-MarkedPid $m).Count -eq 0 } 3
-        $afterStop = (Get-MarkedPid $m).Count
+        $gone = Measure-RJobTestWait { (Get-RJobTestMarkedPid $m).Count -eq 0 } 3
+        $afterStop = (Get-RJobTestMarkedPid $m).Count
         Remove-PSSession $script:Session
-        $afterRemove = (Get-MarkedPid $m).Count
+        $afterRemove = (Get-RJobTestMarkedPid $m).Count
         Write-Host ("    Start-RJob -Session: Stop-RJob {0:N2} s; marked remote processes left after the stop {1}, after Remove-PSSession {2}" -f $stop, $afterStop, $afterRemove)
         $gone | Should -Not -BeNullOrEmpty
         $afterRemove | Should -Be 0

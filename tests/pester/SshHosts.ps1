@@ -355,3 +355,25 @@ function New-RJobTestSshRefusedPort {
         ConfigPath = Write-RJobTestSshClientConfig $Ssh (Join-Path $Ssh.Folder "refused_$port.ssh_config") @{ Port = $port }
     }
 }
+
+# A marker for the processes of one remote test: `sleep <marker>` is a valid, unique sleep.
+function New-RJobTestMarker { '299.' + (Get-Random -Minimum 100000000 -Maximum 999999999) }
+
+# Live processes (zombies left out: gone, only not yet reaped) running `sleep <marker>`; pgrep
+# reads /proc and never matches itself.
+function Get-RJobTestMarkedPid([string] $Marker) {
+    $out = & pgrep -f -- "sleep $Marker" 2>$null
+    @($out | Where-Object { $_ } | ForEach-Object { [int]$_ } | Where-Object {
+            (Get-Content "/proc/$_/stat" -ErrorAction SilentlyContinue) -notmatch '^\d+ \(.*\) Z '
+        })
+}
+
+# Seconds until the condition held, $null at the deadline (for tests that report how long).
+function Measure-RJobTestWait([scriptblock] $Condition, [double] $Seconds) {
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    while (-not (& $Condition)) {
+        if ($sw.Elapsed.TotalSeconds -ge $Seconds) { return $null }
+        Start-Sleep -Milliseconds 50
+    }
+    $sw.Elapsed.TotalSeconds
+}
