@@ -63,7 +63,7 @@ Describe 'No job outlives its pwsh' {
             Wait-Until { @(Get-ProcessWithToken $token).Count -eq 0 } -TimeoutSeconds 15 -Because 'every job process to end'
         }
         finally {
-            if (-not $child.HasExited) { $child.Kill() }
+            Stop-ChildTree $child
         }
     }
 }
@@ -74,8 +74,11 @@ Describe 'Exit codes are never lost' {
         @{ Name = 'pwsh as PID 1'; Prefix = @('unshare', '--fork', '--pid', '--mount-proc') }
     ) {
         $child = Start-ChildPwsh -ScriptPath $reportScript -Arguments $module -Prefix $Prefix
-        $line = Read-ChildLine $child 120
-        $child.WaitForExit(30000) | Should -BeTrue
+        try {
+            $line = Read-ChildLine $child 120
+            $child.WaitForExit(30000) | Should -BeTrue
+        }
+        finally { Stop-ChildTree $child }
         $report = $line | ConvertFrom-Json
         if ($Name -eq 'pwsh as PID 1') { $report.Pid | Should -Be 1 }
         $report.LongState | Should -Be 'Running'

@@ -62,7 +62,7 @@ Describe 'A full spool' {
         catch { }
     }
     AfterAll {
-        if ($script:child -and -not $script:child.HasExited) { $script:child.Kill() }
+        Stop-ChildTree $script:child
         Remove-Item -LiteralPath $script:work -Recurse -Force -ErrorAction Ignore
     }
 
@@ -80,6 +80,7 @@ Import-Module $Module
 function Rss { [int](((Get-Content /proc/self/status) -match '^VmRSS:' -split '\s+')[1]) / 1024 }
 $before = Rss
 $job = Start-RJob -FilePath seq -ArgumentList 1, 600000
+"started: $($job.State)"
 $deadline = [datetime]::UtcNow.AddSeconds(60)
 while ($job.StatusMessage -notmatch 'output paused') {
     if ([datetime]::UtcNow -gt $deadline) { "never paused: $($job.State) $($job.StatusMessage)"; exit 1 }
@@ -108,6 +109,7 @@ $want = [string[]](1..600000)
             if ($k -eq 'final' -or $k -eq 'never paused') { break }
         }
         $script:child.WaitForExit(30000) | Should -BeTrue
+        $out['started'] | Should -Be 'Running'
         $out['paused'] | Should -Match '^output paused: spool full \(No space left on device\); receive output to resume$'
         $out['state'] | Should -Be 'Running'
         $before, $during = [int[]]($out['rss'] -split ' ')

@@ -209,7 +209,7 @@ Describe 'No worker outlives its pwsh' {
             Wait-Until { -not @($workers | Where-Object { Test-ProcessAlive $_ }).Count } -TimeoutSeconds 20 -Because 'every worker to end'
         }
         finally {
-            if (-not $child.HasExited) { $child.Kill() }
+            Stop-ChildTree $child
         }
     }
 }

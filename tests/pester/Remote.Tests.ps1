@@ -155,7 +155,7 @@ Start-Sleep 120
             $gone | Should -Not -BeNullOrEmpty
         }
         finally {
-            if (-not $child.HasExited) { $child.Kill($true) }
+            Stop-ChildTree $child
             Get-RJobTestMarkedPid $m | ForEach-Object { kill -9 $_ }
         }
     }

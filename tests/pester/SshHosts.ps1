@@ -124,7 +124,7 @@ function Invoke-RJobTestSsh {
         if ($Stdin) { $p.StandardInput.Write($Stdin) }
         $p.StandardInput.Close()
         $exited = $p.WaitForExit([int]($TimeoutSeconds * 1000))
-        if (-not $exited) { $p.Kill(); $p.WaitForExit() }
+        if (-not $exited) { $p.Kill($true); $p.WaitForExit() }
         [pscustomobject]@{
             ExitCode = if ($exited) { $p.ExitCode } else { $null }
             Stdout   = $stdout.GetAwaiter().GetResult()

@@ -73,9 +73,45 @@ function Start-ChildPwsh {
     [System.Diagnostics.Process]::Start($info)
 }
 
-# The next line the child prints, or an error after the timeout.
+# The next line the child prints, or an error after the timeout that shows where its processes
+# wait (each thread's state and kernel wait channel), so a hang seen once can be told apart.
 function Read-ChildLine([System.Diagnostics.Process] $Process, [int] $TimeoutSeconds = 60) {
     $task = $Process.StandardOutput.ReadLineAsync()
-    if (-not $task.Wait([TimeSpan]::FromSeconds($TimeoutSeconds))) { throw "no line from pid $($Process.Id) in $TimeoutSeconds s" }
+    if (-not $task.Wait([TimeSpan]::FromSeconds($TimeoutSeconds))) {
+        throw "no line from pid $($Process.Id) in $TimeoutSeconds s; its processes:`n$((Get-ProcessTreeReport $Process.Id) -join "`n")"
+    }
     $task.Result
+}
+
+# One line per thread of a process and its descendants: pid/tid, state, wait channel, command.
+function Get-ProcessTreeReport([int] $Root) {
+    $todo = [System.Collections.Generic.Queue[int]]::new(); $todo.Enqueue($Root)
+    while ($todo.Count) {
+        $procId = $todo.Dequeue()
+        $cmd = try { [IO.File]::ReadAllText("/proc/$procId/cmdline").Replace([char]0, ' ').Trim() } catch { '?' }
+        if ($cmd.Length -gt 120) { $cmd = $cmd.Substring(0, 120) + '…' }
+        foreach ($task in Get-ChildItem "/proc/$procId/task" -Directory -ErrorAction Ignore) {
+            try {
+                $stat = [IO.File]::ReadAllText("$($task.FullName)/stat")
+                $wchan = [IO.File]::ReadAllText("$($task.FullName)/wchan")
+                $open, $close = $stat.IndexOf([char]'('), $stat.LastIndexOf([char]')')
+                $comm = $stat.Substring($open + 1, $close - $open - 1)
+                $state = $stat.Substring($close + 2, 1)
+                "  $procId/$($task.Name) $state $wchan [$comm] $cmd"
+            }
+            catch { }
+        }
+        foreach ($c in (Get-Content "/proc/$procId/task/*/children" -ErrorAction Ignore) -split ' ') {
+            if ($c) { $todo.Enqueue([int]$c) }
+        }
+    }
+}
+
+# Kills a child process and everything it started (a wrapper such as timeout or unshare would
+# otherwise leave its pwsh running, holding the test run's output open).
+function Stop-ChildTree([System.Diagnostics.Process] $Process) {
+    if ($Process -and -not $Process.HasExited) {
+        try { $Process.Kill($true) } catch { }
+        $null = $Process.WaitForExit(10000)
+    }
 }
