@@ -23,4 +23,7 @@ fn main() {
     }
     let bindings = builder.generate().expect("cbindgen could not read the ABI");
     bindings.write_to_file(out_dir.join("rjob.h"));
+    // The fork server binds every symbol before it forks: with lazy binding each forked
+    // supervisor resolved them again on its first calls (issue 7).
+    println!("cargo:rustc-link-arg-bin=rjob-supervisor=-Wl,-z,now");
 }

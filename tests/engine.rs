@@ -48,6 +48,35 @@ fn missing_executable_and_directory_fail_to_start() {
 }
 
 #[test]
+fn files_that_are_not_programs_are_refused_not_run_through_a_shell() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("rjob-not-a-program-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Executable text with no #! line: a shell would run it, the kernel refuses it (ENOEXEC).
+    let text = dir.join("script-without-shebang");
+    let marker = dir.join("ran");
+    std::fs::write(&text, format!("touch {}\n", marker.display())).unwrap();
+    std::fs::set_permissions(&text, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // A file without an execute bit.
+    let plain = dir.join("not-executable");
+    std::fs::write(&plain, "#!/bin/sh\ntrue\n").unwrap();
+    std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let refused = |p: &std::path::Path| match engine::start(spec(&[p.to_str().unwrap()])) {
+        Err(EngineError::Spawn(m)) => m,
+        other => panic!("{other:?}"),
+    };
+    let m = refused(&text);
+    assert!(
+        m.contains("not a program (no #! line and not a binary)"),
+        "{m}"
+    );
+    assert!(!marker.exists(), "the file was run by a shell");
+    let m = refused(&plain);
+    assert!(m.contains("permission denied"), "{m}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn argv_is_passed_literally() {
     let tricky = [
         "a b",

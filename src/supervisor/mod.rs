@@ -35,7 +35,6 @@ use crate::supervisor::child::{
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// Output bytes queued for the socket before the pipes wait: the engine reads continuously, so
@@ -186,7 +185,7 @@ fn reap_all(main_pid: i32, mut w: File) {
 }
 
 /// A close-on-exec pipe: (read end, write end).
-fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
     // SAFETY: pipe2 writes two new fds into `fds`, owned once each below.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -251,16 +250,16 @@ fn start(l: &Launch, ctl: Link, dec: Decoder) -> Result<Supervisor, (Link, io::E
         None => (None, None),
     };
     let jio = JobIo {
-        stdout: Stdio::from(out_w),
-        stderr: Stdio::from(err_w),
+        stdout: out_w,
+        stderr: err_w,
         records: rec_w,
     };
     // spawn_job drops our copies of the write ends, so EOF on a pipe means its writers are gone.
-    let mut child = match spawn_job(l, l.cookie.as_deref(), jio) {
+    let child = match spawn_job(l, l.cookie.as_deref(), jio) {
         Ok(c) => c,
         Err(e) => return Err((ctl, e)),
     };
-    let main_pid = child.id() as i32;
+    let main_pid = child.pid;
     let mut pipes = vec![
         Pipe {
             fd: out_r,
@@ -280,11 +279,11 @@ fn start(l: &Launch, ctl: Link, dec: Decoder) -> Result<Supervisor, (Link, io::E
     for p in &pipes {
         set_nonblocking(p.fd.as_raw_fd());
     }
-    let stdin = child.stdin.take().map(|w| {
+    // The main process is reaped by the reaper thread.
+    let stdin = child.stdin.map(|w| {
         let data = l.stdin.clone().unwrap_or_default().into_bytes();
         stdin::Feed::new(w, data, l.stdin_pipe)
     });
-    drop(child); // reaped by the reaper thread, not by std
     set_nonblocking(reaper.as_raw_fd());
     let mut s = Supervisor {
         ctl,
@@ -303,7 +302,7 @@ fn start(l: &Launch, ctl: Link, dec: Decoder) -> Result<Supervisor, (Link, io::E
         all_gone: false,
         engine_gone: false,
         kill_at: None,
-        buf: vec![0; MAX_DATA],
+        buf: Vec::new(),
     };
     s.queue(&Frame::Started { pid: main_pid });
     set_nonblocking(s.ctl.rd.as_raw_fd());
@@ -428,6 +427,10 @@ impl Supervisor {
         let allow = self.allowance().min(MAX_DATA as u64) as usize;
         if allow == 0 {
             return false;
+        }
+        if self.buf.is_empty() {
+            // Only once there is output to read: a start need not zero 64 KiB.
+            self.buf = vec![0; MAX_DATA];
         }
         let fd = self.pipes[i].fd.as_raw_fd();
         let (mut got, mut end) = (0, false);

@@ -3,9 +3,9 @@
 //! is non-blocking and watched for POLLOUT only while bytes wait, so an idle open pipe costs no
 //! wake-ups. Dropping the feed closes the pipe: the job sees end of input.
 
+use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, RawFd};
-use std::process::ChildStdin;
 
 /// Bytes held for a job that does not read its stdin. Past this the supervisor closes the job's
 /// stdin and drops the rest, rather than grow without bound: input is for small payloads (a
@@ -13,7 +13,7 @@ use std::process::ChildStdin;
 pub const MAX_PENDING: usize = 16 << 20;
 
 pub struct Feed {
-    w: ChildStdin,
+    w: File,
     data: Vec<u8>,
     pos: usize,
     /// Close once `data` is written: no more input will come.
@@ -31,7 +31,7 @@ pub enum After {
 
 impl Feed {
     /// `data`: the launch's bytes; `keep_open`: a stdin pipe that stays open for `Input` frames.
-    pub fn new(w: ChildStdin, data: Vec<u8>, keep_open: bool) -> Feed {
+    pub fn new(w: File, data: Vec<u8>, keep_open: bool) -> Feed {
         super::set_nonblocking(w.as_raw_fd());
         Feed {
             w,
@@ -90,6 +90,10 @@ mod tests {
     use std::io::Read;
     use std::process::{Command, Stdio};
 
+    fn stdin_of(c: &mut std::process::Child) -> File {
+        std::os::fd::OwnedFd::from(c.stdin.take().unwrap()).into()
+    }
+
     fn cat() -> std::process::Child {
         Command::new("cat")
             .stdin(Stdio::piped())
@@ -101,7 +105,7 @@ mod tests {
     #[test]
     fn bytes_pushed_later_reach_the_job_and_close_ends_its_input() {
         let mut c = cat();
-        let mut f = Feed::new(c.stdin.take().unwrap(), b"one ".to_vec(), true);
+        let mut f = Feed::new(stdin_of(&mut c), b"one ".to_vec(), true);
         assert_eq!(f.write(), After::Open, "stays open for more");
         assert_eq!(f.push(b"two", false), After::Open);
         assert_eq!(f.push(b"", true), After::Closed);
@@ -119,7 +123,7 @@ mod tests {
             .stdin(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut f = Feed::new(c.stdin.take().unwrap(), Vec::new(), true);
+        let mut f = Feed::new(stdin_of(&mut c), Vec::new(), true);
         let chunk = vec![b'x'; 1 << 20];
         let mut closed = false;
         for _ in 0..=MAX_PENDING / chunk.len() + 1 {
