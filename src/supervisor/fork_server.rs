@@ -132,7 +132,7 @@ pub fn run() -> i32 {
         OwnedFd::from_raw_fd(fd)
     };
     super::child::stdio_to_null();
-    let Ok(chld) = child_signals() else {
+    let Ok(chld) = super::reaper::child_signals() else {
         return 2;
     };
     let mut ended: VecDeque<(i32, i32)> = VecDeque::new();
@@ -154,7 +154,7 @@ pub fn run() -> i32 {
             continue; // EINTR
         }
         if fds[1].revents != 0 {
-            drain(chld.as_raw_fd());
+            super::reaper::drain(chld.as_raw_fd());
             reap(&mut ended);
         }
         if fds[0].revents == 0 {
@@ -187,28 +187,6 @@ pub fn run() -> i32 {
         };
         let _ = send_msg(sock.as_raw_fd(), &answer, &[]);
     }
-}
-
-/// Blocks SIGCHLD and returns a signalfd that reads it.
-fn child_signals() -> io::Result<OwnedFd> {
-    // SAFETY: sigset operations on a local set; signalfd returns a new fd owned at once.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGCHLD);
-        libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-        let fd = libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(OwnedFd::from_raw_fd(fd))
-    }
-}
-
-fn drain(fd: RawFd) {
-    let mut buf = [0u8; 128 * 8];
-    // SAFETY: reads into our own buffer from our non-blocking signalfd.
-    while unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
 }
 
 /// Reaps every child that has ended (all of this process's children are supervisors it forked);

@@ -13,14 +13,14 @@
 //!
 //! It owns the job's stdout, stderr and (on request) fd-3 records pipes and forwards them as
 //! `Data` frames within the credit the engine grants. One poll loop serves the socket, the pipes,
-//! the job's stdin and the reaper's reports; commands are read whenever they come and events go
-//! out at once: only the pipes wait for credit. Reaping has a thread of its own, so children are
-//! reaped even while the loop is busy freezing a large tree (a fork bomb's zombies would
-//! otherwise count against its process limit).
+//! the job's stdin and SIGCHLD (a signalfd, see [`reaper`]); commands are read whenever they come
+//! and events go out at once: only the pipes wait for credit. The loops that freeze and kill a
+//! tree reap between their rounds, so a fork bomb's zombies do not pile up meanwhile.
 
 pub mod child;
 pub mod fork_server;
 pub mod proctree;
+pub mod reaper;
 pub mod signal;
 pub mod stdin;
 pub mod tree;
@@ -32,6 +32,7 @@ use crate::protocol::{
 use crate::supervisor::child::{
     close_inherited_fds, reset_signals, spawn_job, stdio_to_null, JobIo,
 };
+use crate::supervisor::reaper::Reaper;
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -146,44 +147,6 @@ fn write_all_by(f: &File, mut buf: &[u8], deadline: Instant) {
     }
 }
 
-/// What the reaper reports: `MAIN` and the main process's wait status, then `ALL_GONE`.
-const MAIN: u8 = b'M';
-const ALL_GONE: u8 = b'G';
-const REPORT: usize = 5;
-
-/// Reaps every child as soon as it exits (this process is the supervisor, whose children are all
-/// the job's, so `waitpid(-1)` is right here), reporting to `w`. Started once `Started` is out:
-/// a thread costs a start about a tenth of a millisecond, and a child that exits before the
-/// reaper runs waits as a zombie, reaped all the same. Should no thread be had, the job is killed
-/// and reaped here, and the loop learns it from the same reports.
-fn start_reaper(main_pid: i32, w: File, me: i32) {
-    let spare = w.try_clone();
-    let started = std::thread::Builder::new()
-        .name("reaper".into())
-        .stack_size(64 << 10)
-        .spawn(move || reap_all(main_pid, w));
-    if let (Err(_), Ok(w)) = (started, spare) {
-        tree::freeze_and_kill(&tree::Subtree::new(me), Some(main_pid), tree::KILL_LIMIT);
-        reap_all(main_pid, w);
-    }
-}
-
-fn reap_all(main_pid: i32, mut w: File) {
-    loop {
-        let mut status = 0;
-        // SAFETY: waitpid writes only to `status`.
-        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
-        if pid == main_pid {
-            let mut m = [MAIN, 0, 0, 0, 0];
-            m[1..].copy_from_slice(&status.to_le_bytes());
-            let _ = w.write_all(&m);
-        } else if pid < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-            let _ = w.write_all(&[ALL_GONE, 0, 0, 0, 0]); // ECHILD: no child left
-            return;
-        }
-    }
-}
-
 /// A close-on-exec pipe: (read end, write end).
 pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
@@ -215,8 +178,8 @@ struct Supervisor {
     dec: Decoder,
     out: Vec<u8>,
     out_pos: usize,
-    /// The reaper's reports; None once it said all is gone.
-    reaper: Option<OwnedFd>,
+    /// Reaps the job's processes; polled until no child is left.
+    reaper: Reaper,
     pipes: Vec<Pipe>,
     stdin: Option<stdin::Feed>,
     me: i32,
@@ -235,13 +198,13 @@ struct Supervisor {
 
 fn start(l: &Launch, ctl: Link, dec: Decoder) -> Result<Supervisor, (Link, io::Error)> {
     let pipes = (|| -> io::Result<_> {
-        let reports = pipe()?;
+        let reaper = Reaper::new()?;
         let out = pipe()?;
         let err = pipe()?;
         let rec = if l.records { Some(pipe()?) } else { None };
-        Ok((reports, out, err, rec))
+        Ok((reaper, out, err, rec))
     })();
-    let ((reaper, reports), (out_r, out_w), (err_r, err_w), rec) = match pipes {
+    let (reaper, (out_r, out_w), (err_r, err_w), rec) = match pipes {
         Ok(p) => p,
         Err(e) => return Err((ctl, e)),
     };
@@ -260,6 +223,7 @@ fn start(l: &Launch, ctl: Link, dec: Decoder) -> Result<Supervisor, (Link, io::E
         Err(e) => return Err((ctl, e)),
     };
     let main_pid = child.pid;
+    reaper.set_main(main_pid);
     let mut pipes = vec![
         Pipe {
             fd: out_r,
@@ -279,18 +243,16 @@ fn start(l: &Launch, ctl: Link, dec: Decoder) -> Result<Supervisor, (Link, io::E
     for p in &pipes {
         set_nonblocking(p.fd.as_raw_fd());
     }
-    // The main process is reaped by the reaper thread.
     let stdin = child.stdin.map(|w| {
         let data = l.stdin.clone().unwrap_or_default().into_bytes();
         stdin::Feed::new(w, data, l.stdin_pipe)
     });
-    set_nonblocking(reaper.as_raw_fd());
     let mut s = Supervisor {
         ctl,
         dec,
         out: Vec::new(),
         out_pos: 0,
-        reaper: Some(reaper),
+        reaper,
         pipes,
         stdin,
         me: std::process::id() as i32,
@@ -308,7 +270,6 @@ fn start(l: &Launch, ctl: Link, dec: Decoder) -> Result<Supervisor, (Link, io::E
     set_nonblocking(s.ctl.rd.as_raw_fd());
     set_nonblocking(s.ctl.wr.as_raw_fd());
     s.flush_out();
-    start_reaper(main_pid, File::from(reports), s.me);
     Ok(s)
 }
 
@@ -365,11 +326,8 @@ impl Supervisor {
             (libc::POLLIN, 0)
         };
         fds.push(pfd(self.ctl.rd.as_raw_fd(), in_ev));
-        let reaper_fd = self.reaper.as_ref().map_or(-1, |r| r.as_raw_fd());
-        fds.push(pfd(
-            reaper_fd,
-            if reaper_fd >= 0 { libc::POLLIN } else { 0 },
-        ));
+        let reaping = if self.all_gone { 0 } else { libc::POLLIN };
+        fds.push(pfd(self.reaper.fd(), reaping));
         let stdin_fd = self.stdin.as_ref().and_then(|s| s.poll_fd()).unwrap_or(-1);
         fds.push(pfd(stdin_fd, if stdin_fd >= 0 { libc::POLLOUT } else { 0 }));
         fds.push(pfd(self.ctl.wr.as_raw_fd(), out_ev));
@@ -560,20 +518,25 @@ impl Supervisor {
     }
 
     fn term(&mut self, grace_ms: u64) {
-        tree::terminate(&tree::Subtree::new(self.me), self.group());
+        tree::terminate(
+            &tree::Subtree::reaped_by(self.me, &self.reaper),
+            self.group(),
+        );
         if self.kill_at.is_none() {
             self.kill_at = Some(Instant::now() + Duration::from_millis(grace_ms));
         }
+        self.settle_reaped();
     }
 
     fn kill(&mut self) {
         self.kill_at = None;
-        let out =
-            tree::freeze_and_kill(&tree::Subtree::new(self.me), self.group(), tree::KILL_LIMIT);
+        let tree = tree::Subtree::reaped_by(self.me, &self.reaper);
+        let out = tree::freeze_and_kill(&tree, self.group(), tree::KILL_LIMIT);
         // Whatever outlived it (stuck in the kernel, or never seen) is killed again shortly.
         if !out.complete() {
             self.kill_at = Some(Instant::now() + tree::RETRY);
         }
+        self.settle_reaped();
     }
 
     fn write_stdin(&mut self) {
@@ -584,47 +547,42 @@ impl Supervisor {
         }
     }
 
-    /// Takes the reaper's reports: the main process's exit, and that no process is left.
+    /// Reaps what has ended, and reports the main process's exit once it is reaped.
     fn reap(&mut self) {
-        let Some(fd) = self.reaper.as_ref().map(|r| r.as_raw_fd()) else {
-            return;
-        };
-        let mut main_exited = false;
-        let mut m = [0u8; REPORT];
-        // Reports are 5 bytes, written whole (a pipe write under PIPE_BUF is atomic).
-        loop {
-            // SAFETY: reads into our own buffer, at most its length, from our non-blocking pipe.
-            let n = unsafe { libc::read(fd, m.as_mut_ptr().cast(), REPORT) };
-            if n == 0 {
-                self.all_gone = true; // the reaper ended: it does so only when no child is left
-            }
-            if n != REPORT as isize {
-                break;
-            }
-            let status = i32::from_le_bytes([m[1], m[2], m[3], m[4]]);
-            match m[0] {
-                MAIN => {
-                    self.main_done = true;
-                    main_exited = true;
-                    let exit = if libc::WIFSIGNALED(status) {
-                        Exit::Signal(libc::WTERMSIG(status))
-                    } else {
-                        Exit::Code(libc::WEXITSTATUS(status))
-                    };
-                    self.queue(&Frame::Exited(exit));
-                }
-                _ => self.all_gone = true,
-            }
-        }
+        self.reaper.reap();
+        self.settle_reaped();
+    }
+
+    /// Acts on what was reaped, here or in the rounds of a stop.
+    fn settle_reaped(&mut self) {
+        let main_exited = self.collect_reaped();
         self.flush_out();
         // Whatever the job left running in the background ends with it.
         if main_exited && !self.all_gone && proctree::has_children() {
             self.term(self.grace_ms);
         }
         if self.all_gone {
-            self.reaper = None;
             self.stdin = None;
             self.kill_at = None;
         }
+    }
+
+    /// Takes what the reaper found (in this loop or in a kill's rounds): queues `Exited` when the
+    /// main process was reaped, and notes when no process is left. True when the main exited now.
+    fn collect_reaped(&mut self) -> bool {
+        let main = self.reaper.take_main();
+        if let Some(status) = main {
+            self.main_done = true;
+            let exit = if libc::WIFSIGNALED(status) {
+                Exit::Signal(libc::WTERMSIG(status))
+            } else {
+                Exit::Code(libc::WEXITSTATUS(status))
+            };
+            self.queue(&Frame::Exited(exit));
+        }
+        if self.reaper.all_gone() {
+            self.all_gone = true;
+        }
+        main.is_some()
     }
 }

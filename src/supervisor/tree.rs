@@ -8,6 +8,7 @@
 //! every member stopped. A stopped process cannot fork, so that set is final; SIGKILL ends it.
 
 use crate::supervisor::proctree::{self, is_live, is_stopped, ProcStat};
+use crate::supervisor::reaper::Reaper;
 use crate::supervisor::signal::{signal_group, signal_group_of, signal_verified};
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -26,6 +27,12 @@ pub trait Members {
     fn scan(&self, found: &mut dyn FnMut(i32, ProcStat));
     /// Whether `pid`, now pinned by a pidfd, is still a member (it may be a reused pid).
     fn verify(&self, pid: i32) -> bool;
+    /// Called between rounds: reaps what has ended, where that is the caller's to do. False once
+    /// the process whose group is signalled was reaped: its id may be reused, so the group is
+    /// signalled no more.
+    fn reap(&self) -> bool {
+        true
+    }
 }
 
 /// What a freeze and kill did.
@@ -52,6 +59,7 @@ impl Outcome {
 /// one SIGTERM: a second could run its handler twice. Returns how many groups and lone members
 /// were signalled.
 pub fn terminate(m: &dyn Members, group: Option<i32>) -> usize {
+    let group = group.filter(|_| m.reap());
     let mut groups: HashSet<i32> = HashSet::new();
     if let Some(g) = group {
         signal_group(g, libc::SIGTERM);
@@ -79,7 +87,7 @@ pub fn terminate(m: &dyn Members, group: Option<i32>) -> usize {
 /// Freezes the tree (SIGSTOP to `group`, to each member's process group and to every member, until
 /// a scan finds none running), then SIGKILLs every member until none is left or `limit` has
 /// passed.
-pub fn freeze_and_kill(m: &dyn Members, group: Option<i32>, limit: Duration) -> Outcome {
+pub fn freeze_and_kill(m: &dyn Members, mut group: Option<i32>, limit: Duration) -> Outcome {
     let end = Instant::now() + limit;
     let verify = |p: i32| m.verify(p);
     let mut out = Outcome::default();
@@ -88,6 +96,9 @@ pub fn freeze_and_kill(m: &dyn Members, group: Option<i32>, limit: Duration) -> 
     let mut asked = HashSet::new();
     let mut quiet = false;
     loop {
+        if !m.reap() {
+            group = None;
+        }
         if let Some(g) = group {
             signal_group(g, libc::SIGSTOP);
         }
@@ -130,6 +141,9 @@ pub fn freeze_and_kill(m: &dyn Members, group: Option<i32>, limit: Duration) -> 
     }
     let mut killed = HashSet::new();
     loop {
+        if !m.reap() {
+            group = None;
+        }
         if let Some(g) = group {
             signal_group(g, libc::SIGKILL);
         }
@@ -159,22 +173,40 @@ pub fn freeze_and_kill(m: &dyn Members, group: Option<i32>, limit: Duration) -> 
 }
 
 /// The descendants of `root`, the supervisor itself: a subreaper keeps every orphan below it.
-pub struct Subtree {
+pub struct Subtree<'a> {
     root: i32,
     /// The root and the members of the latest scan: a member's parent is one of them.
     known: RefCell<HashSet<i32>>,
+    /// The root's reaper, when the root is this process.
+    reaper: Option<&'a Reaper>,
 }
 
-impl Subtree {
-    pub fn new(root: i32) -> Subtree {
+impl<'a> Subtree<'a> {
+    pub fn new(root: i32) -> Subtree<'a> {
         Subtree {
             root,
             known: RefCell::new(HashSet::from([root])),
+            reaper: None,
+        }
+    }
+
+    /// This process's subtree, reaped between rounds by `reaper`.
+    pub fn reaped_by(root: i32, reaper: &'a Reaper) -> Subtree<'a> {
+        Subtree {
+            reaper: Some(reaper),
+            ..Subtree::new(root)
         }
     }
 }
 
-impl Members for Subtree {
+impl Members for Subtree<'_> {
+    fn reap(&self) -> bool {
+        self.reaper.map_or(true, |r| {
+            r.reap();
+            !r.main_reaped()
+        })
+    }
+
     fn scan(&self, found: &mut dyn FnMut(i32, ProcStat)) {
         {
             let mut k = self.known.borrow_mut();

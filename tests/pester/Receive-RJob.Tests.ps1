@@ -43,10 +43,17 @@ Describe 'Receive-RJob' {
 
     It '-Wait brings back a long running output whole and in order, what the streams held first' {
         # The first 1,000 lines wait in the job's streams (the monitor tops them up); the rest
-        # come while Receive-RJob -Wait reads the engine directly: all of them, in order.
-        $job = Start-RJob -FilePath sh -ArgumentList '-c', 'seq 1 1000; sleep 1; seq 1001 200000; sleep 0.3; seq 200001 200010'
-        Wait-Until { $job.ChildJobs[0].Output.Count -eq 1000 } -Because 'the first lines reached the streams'
-        $lines = [string[]]@(Receive-RJob $job -Wait)
+        # come while Receive-RJob -Wait reads the engine directly: all of them, in order. The job
+        # writes the rest only once the test has seen the first lines and created the go file.
+        $go = Join-Path ([IO.Path]::GetTempPath()) "rjob-receive-go-$(New-Token)"
+        $script = 'seq 1 1000; n=0; while [ ! -e "$1" ] && [ $n -lt 600 ]; do sleep 0.05; n=$((n+1)); done; seq 1001 200000; sleep 0.3; seq 200001 200010'
+        $job = Start-RJob -FilePath sh -ArgumentList '-c', $script, 'sh', $go
+        try {
+            Wait-Until { $job.ChildJobs[0].Output.Count -eq 1000 } -Because 'the first lines reached the streams'
+            $null = New-Item -ItemType File -Path $go
+            $lines = [string[]]@(Receive-RJob $job -Wait)
+        }
+        finally { Remove-Item -LiteralPath $go -ErrorAction Ignore }
         $job.State | Should -Be 'Completed'
         $lines.Count | Should -Be 200010
         [string]::Join(',', $lines) | Should -Be ([string]::Join(',', [string[]](1..200010)))
