@@ -216,7 +216,12 @@ fn nothing_of_the_engine_leaks_into_the_server_supervisors_or_jobs() {
             cmdline(pid)
         );
     }
-    // The job holds /dev/null and its two output pipes, nothing else.
+    // The job holds /dev/null and its two output pipes, nothing else, once it has started up
+    // (the loader and the C library open files of their own on the way: wait for its sleep).
+    assert!(eventually(10.0, || std::fs::read_to_string(format!(
+        "/proc/{main}/wchan"
+    ))
+    .is_ok_and(|w| w.contains("nanosleep"))));
     let job: Vec<i32> = fd_targets(main).into_iter().map(|(fd, _)| fd).collect();
     assert_eq!(job, [0, 1, 2], "{:?}", fd_targets(main));
     // The supervisor holds one socket (its own; the other job's is not there) and pipes.

@@ -59,6 +59,9 @@ pub fn run(stdio: bool) -> i32 {
     let Some(ctl) = take_link(stdio) else {
         return 2;
     };
+    // Made while the supervisor waits for its job (a warm one waits ahead of the start), so
+    // that they are not on the start's path.
+    let prepared = Prepared::new();
     let mut reader = FrameReader::new(&ctl.rd);
     let (version, spec) = match reader.next_frame() {
         Ok(Some(Frame::Launch { version, spec })) => (version, spec),
@@ -84,7 +87,11 @@ pub fn run(stdio: bool) -> i32 {
         Ok(l) => l,
         Err(e) => return refuse(format!("bad launch spec: {e}")),
     };
-    let mut s = match start(&launch, ctl, pending) {
+    let started = match prepared {
+        Ok(p) => start(&launch, ctl, pending, p),
+        Err(e) => Err((ctl, e)),
+    };
+    let mut s = match started {
         Ok(s) => s,
         Err((ctl, e)) => {
             let _ = crate::protocol::write_frame(
@@ -196,21 +203,45 @@ struct Supervisor {
     buf: Vec<u8>,
 }
 
-fn start(l: &Launch, ctl: Link, dec: Decoder) -> Result<Supervisor, (Link, io::Error)> {
-    let pipes = (|| -> io::Result<_> {
-        let reaper = Reaper::new()?;
-        let out = pipe()?;
-        let err = pipe()?;
-        let rec = if l.records { Some(pipe()?) } else { None };
-        Ok((reaper, out, err, rec))
-    })();
-    let (reaper, (out_r, out_w), (err_r, err_w), rec) = match pipes {
-        Ok(p) => p,
-        Err(e) => return Err((ctl, e)),
-    };
-    let (rec_r, rec_w) = match rec {
-        Some((r, w)) => (Some(r), Some(w)),
-        None => (None, None),
+/// What a job's start needs that does not depend on the job: its reaper and the pipes for its
+/// stdout, stderr and records (read ends non-blocking).
+struct Prepared {
+    reaper: Reaper,
+    out: (OwnedFd, OwnedFd),
+    err: (OwnedFd, OwnedFd),
+    records: (OwnedFd, OwnedFd),
+}
+
+impl Prepared {
+    fn new() -> io::Result<Prepared> {
+        let p = Prepared {
+            reaper: Reaper::new()?,
+            out: pipe()?,
+            err: pipe()?,
+            records: pipe()?,
+        };
+        for (r, _) in [&p.out, &p.err, &p.records] {
+            set_nonblocking(r.as_raw_fd());
+        }
+        Ok(p)
+    }
+}
+
+fn start(
+    l: &Launch,
+    ctl: Link,
+    dec: Decoder,
+    p: Prepared,
+) -> Result<Supervisor, (Link, io::Error)> {
+    let Prepared {
+        reaper,
+        out: (out_r, out_w),
+        err: (err_r, err_w),
+        records,
+    } = p;
+    let (rec_r, rec_w) = match records {
+        (r, w) if l.records => (Some(r), Some(w)),
+        _ => (None, None),
     };
     let jio = JobIo {
         stdout: out_w,
@@ -239,9 +270,6 @@ fn start(l: &Launch, ctl: Link, dec: Decoder) -> Result<Supervisor, (Link, io::E
             fd,
             stream: RECORDS,
         });
-    }
-    for p in &pipes {
-        set_nonblocking(p.fd.as_raw_fd());
     }
     let stdin = child.stdin.map(|w| {
         let data = l.stdin.clone().unwrap_or_default().into_bytes();
