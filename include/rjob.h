@@ -309,6 +309,8 @@ RjobStatus rjob_receive(uint64_t id,
  * state changed after sequence `after`, each once with its current state, oldest change first;
  * `*count` gets how many, `*out_seq` the sequence to pass as `after` next time. Level-triggered:
  * a job that changed several times appears once, so nothing piles up; pass 0 to get every job.
+ * A job also appears when output arrived that no `rjob_receive` has taken since it last
+ * appeared for that reason (its state may then be unchanged), so a reader need not poll jobs.
  *
  * Blocks up to `timeout_ms` (negative: no limit) while nothing changed after `after`; on
  * timeout the result is `RJOB_STATUS_OK` with `*count` 0. When more jobs changed than `cap`

@@ -596,3 +596,53 @@ mod wire {
         assert_eq!(exits(c), 0);
     }
 }
+
+#[test]
+fn the_change_feed_announces_output_once_per_batch_a_reader_finds() {
+    let mut s = spec(&["sh", "-c", "while read l; do echo \"$l\"; done"]);
+    s.stdin_pipe = true;
+    let id = engine::start(s).unwrap();
+    let listed = |after: u64, wait: Duration| {
+        let (ch, seq) = engine::changes(after, 10_000, Some(wait));
+        (ch.iter().any(|c| c.id == id), seq)
+    };
+    // Waits for the job to show up after `after` (other tests change jobs too).
+    let announced_after = |mut after: u64| {
+        let t = Instant::now();
+        loop {
+            assert!(t.elapsed() < Duration::from_secs(10), "never announced");
+            let (ours, seq) = listed(after, Duration::from_secs(1));
+            if ours {
+                return seq;
+            }
+            after = seq;
+        }
+    };
+    let peeked = |n: usize| {
+        let t = Instant::now();
+        while engine::receive(id, true, 0, Limit::records(10), Duration::from_millis(100))
+            .unwrap()
+            .records
+            .len()
+            < n
+        {
+            assert!(t.elapsed() < Duration::from_secs(10), "output never came");
+        }
+    };
+    let (_, start) = listed(0, Duration::ZERO);
+    engine::input(id, b"one\n", false).unwrap();
+    let seq = announced_after(start);
+    peeked(1);
+    // More output before anyone took the first: no second announcement (peeking takes nothing).
+    engine::input(id, b"two\n", false).unwrap();
+    peeked(2);
+    let (ours, seq) = listed(seq, Duration::ZERO);
+    assert!(!ours, "announced twice for one unread batch");
+    // Taken: the next output is announced again.
+    let got = engine::receive(id, false, 0, Limit::records(10), Duration::ZERO).unwrap();
+    assert_eq!(got.records.len(), 2);
+    engine::input(id, b"three\n", false).unwrap();
+    announced_after(seq);
+    engine::input(id, b"", true).unwrap();
+    wait_done(id, 10);
+}

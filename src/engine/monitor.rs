@@ -192,8 +192,12 @@ impl Follow {
         }
         if let Some(mut st) = store {
             let due = st.credit_due();
+            let announce = st.announce();
             drop(st);
             job.output_cv.notify_all();
+            if announce {
+                crate::engine::table::note_change(&job);
+            }
             self.grant(due);
         }
         if let Some(e) = exit {

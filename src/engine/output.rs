@@ -200,6 +200,8 @@ pub struct OutputStore {
     ended: bool,
     /// Called when reading made room while credit was held back.
     on_room: Option<Box<dyn Fn() + Send>>,
+    /// The change feed was told of output that no reader has taken since.
+    announced: bool,
 }
 
 impl OutputStore {
@@ -231,6 +233,7 @@ impl OutputStore {
             uncredited: 0,
             ended: false,
             on_room: None,
+            announced: false,
         }
     }
 
@@ -246,6 +249,15 @@ impl OutputStore {
 
     pub fn has_data(&self) -> bool {
         self.tail > self.head
+    }
+
+    /// True when there is output the change feed should announce: unread, and not announced
+    /// since a reader last took some. One announcement per batch a reader finds, however many
+    /// frames it came in, so a reader can wait on the feed instead of polling every job.
+    pub fn announce(&mut self) -> bool {
+        let due = self.has_data() && !self.announced;
+        self.announced |= due;
+        due
     }
 
     pub fn is_spooling(&self) -> bool {
@@ -443,6 +455,7 @@ impl OutputStore {
         let mut out = Vec::new();
         let mut freed_disk = false;
         let was_holding = self.is_holding_back();
+        self.announced = false; // what comes next is announced again
         while b.open() {
             if !self.mem.is_empty() {
                 let n = b.admit_run(self.mem.iter());

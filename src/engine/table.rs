@@ -3,7 +3,8 @@
 //! One global change counter (with a condvar) is bumped on each state change of any job, and the
 //! job remembers the counter's value of its own last change. "What changed since N" is then a scan
 //! of the table for jobs whose value is above N: level-triggered, bounded by the number of jobs,
-//! and nothing to lose or to queue.
+//! and nothing to lose or to queue. Output that no reader has taken yet counts as a change too
+//! (once per batch a reader finds: `OutputStore::announce`), so readers wait on the feed.
 
 use crate::engine::job::{lock, Job, JobState};
 use once_cell::sync::Lazy;

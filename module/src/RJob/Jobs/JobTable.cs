@@ -94,7 +94,5 @@ namespace RJob.Jobs
         internal static void OnReleased(RJobJob job) => s_byEngineId.TryRemove(job.EngineId, out _);
 
         internal static ICollection<RJobChildJob> Draining() => s_draining.Keys;
-
-        internal static bool AnyDraining => !s_draining.IsEmpty;
     }
 }

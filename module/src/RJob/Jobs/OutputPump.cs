@@ -50,6 +50,9 @@ namespace RJob.Jobs
             }
         }
 
+        /// <summary>True while the job's collections hold less than StreamBuffers.MaxBytes.</summary>
+        internal static bool HasRoom(RJobChildJob job) => job.Buffers.Reconcile() < StreamBuffers.MaxBytes;
+
         /// <summary>Reads up to about maxBytes of output straight into sink, for a reader that
         /// writes what it reads (it counts itself in job.DirectReaders). Only while the streams
         /// are empty, since what they hold is older; otherwise reads nothing. Waits up to
