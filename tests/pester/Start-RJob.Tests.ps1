@@ -45,6 +45,33 @@ Describe 'Start-RJob' {
         Wait-RJob $job | Receive-RJob | Should -Be '/usr'
     }
 
+    It 'starts where the caller is, after each Set-Location and after a drive is redefined with another root' {
+        $base = Join-Path ([IO.Path]::GetTempPath()) "rjob-cwd-$(New-Token)"
+        $one = (New-Item -ItemType Directory (Join-Path $base one)).FullName
+        $two = (New-Item -ItemType Directory (Join-Path $base two)).FullName
+        $drive = "RJobCwd$(New-Token)"
+        Push-Location
+        try {
+            foreach ($dir in $one, $two, $one) {
+                Set-Location -LiteralPath $dir
+                Start-RJob -FilePath pwd | Wait-RJob | Receive-RJob | Should -Be $dir
+            }
+            # The same PowerShell path, a different folder: the drive now has another root.
+            foreach ($root in $one, $two) {
+                $null = New-PSDrive -Name $drive -PSProvider FileSystem -Root $root
+                Set-Location "${drive}:/"
+                Start-RJob -FilePath pwd | Wait-RJob | Receive-RJob | Should -Be $root
+                Set-Location -LiteralPath $base
+                Remove-PSDrive -Name $drive
+            }
+        }
+        finally {
+            Pop-Location
+            Remove-PSDrive -Name $drive -ErrorAction Ignore
+            Remove-Item -LiteralPath $base -Recurse -Force
+        }
+    }
+
     It 'gives a CommandNotFoundException for a missing executable' {
         $r = Start-RJob -FilePath no-such-program-xyz -ErrorAction SilentlyContinue -ErrorVariable err
         $r | Should -BeNullOrEmpty

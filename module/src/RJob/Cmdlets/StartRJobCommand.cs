@@ -253,7 +253,7 @@ namespace RJob.Commands
                 var here = SessionState.Path.CurrentLocation;
                 if (here.Provider.Name != "FileSystem") here = SessionState.Path.CurrentFileSystemLocation;
                 _location = here.Path;
-                _cwd = here.ProviderPath;
+                _cwd = ProviderPathOf(here);
                 return;
             }
             string? cwd = null;
@@ -276,6 +276,21 @@ namespace RJob.Commands
             }
             _cwd = cwd!;
             _location = IsRooted(WorkingDirectory) ? WorkingDirectory : SessionState.Path.Combine(SessionState.Path.CurrentLocation.Path, WorkingDirectory);
+        }
+
+        // The last location resolved: PathInfo.ProviderPath resolves the path through the provider
+        // on every call, re-reading /proc/self/mountinfo (0.18 ms of each start). The same path on
+        // a drive with the same root is the same folder.
+        private sealed record ResolvedLocation(string Path, string? Root, string ProviderPath);
+        private static ResolvedLocation? s_lastLocation;
+
+        private static string ProviderPathOf(PathInfo here)
+        {
+            string? root = here.Drive?.Root;
+            if (s_lastLocation is { } last && last.Path == here.Path && last.Root == root) return last.ProviderPath;
+            string resolved = here.ProviderPath;
+            s_lastLocation = new ResolvedLocation(here.Path, root, resolved);
+            return resolved;
         }
 
         // "/x", "~/x" or "Drive:..." (a relative path is taken from the current location).
