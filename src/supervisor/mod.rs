@@ -196,8 +196,6 @@ struct Supervisor {
     credit: u64,
     /// Once the tree is gone: what is left in the pipes that may still go without credit.
     leftover: u64,
-    main_done: bool,
-    all_gone: bool,
     engine_gone: bool,
     kill_at: Option<Instant>,
     buf: Vec<u8>,
@@ -288,8 +286,6 @@ fn start(
         grace_ms: l.grace_ms.unwrap_or(crate::spec::DEFAULT_GRACE_MS),
         credit: INITIAL_WINDOW,
         leftover: END_ALLOWANCE,
-        main_done: false,
-        all_gone: false,
         engine_gone: false,
         kill_at: None,
         buf: Vec::new(),
@@ -307,7 +303,7 @@ impl Supervisor {
                           // Commands that came with the launch.
         self.commands();
         loop {
-            if self.all_gone {
+            if self.reaper.all_gone() {
                 self.drain_leftovers();
                 if self.pipes.is_empty() || self.engine_gone {
                     break;
@@ -334,7 +330,12 @@ impl Supervisor {
         if self.out.len() - self.out_pos >= OUT_HIGH {
             return 0;
         }
-        self.credit + if self.all_gone { self.leftover } else { 0 }
+        self.credit
+            + if self.reaper.all_gone() {
+                self.leftover
+            } else {
+                0
+            }
     }
 
     fn wait_and_handle(&mut self) {
@@ -354,7 +355,11 @@ impl Supervisor {
             (libc::POLLIN, 0)
         };
         fds.push(pfd(self.ctl.rd.as_raw_fd(), in_ev));
-        let reaping = if self.all_gone { 0 } else { libc::POLLIN };
+        let reaping = if self.reaper.all_gone() {
+            0
+        } else {
+            libc::POLLIN
+        };
         fds.push(pfd(self.reaper.fd(), reaping));
         let stdin_fd = self.stdin.as_ref().and_then(|s| s.poll_fd()).unwrap_or(-1);
         fds.push(pfd(stdin_fd, if stdin_fd >= 0 { libc::POLLOUT } else { 0 }));
@@ -542,7 +547,7 @@ impl Supervisor {
     }
 
     fn group(&self) -> Option<i32> {
-        (!self.main_done).then_some(self.main_pid)
+        (!self.reaper.main_reaped()).then_some(self.main_pid)
     }
 
     fn term(&mut self, grace_ms: u64) {
@@ -586,30 +591,26 @@ impl Supervisor {
         let main_exited = self.collect_reaped();
         self.flush_out();
         // Whatever the job left running in the background ends with it.
-        if main_exited && !self.all_gone && proctree::has_children() {
+        if main_exited && !self.reaper.all_gone() && proctree::has_children() {
             self.term(self.grace_ms);
         }
-        if self.all_gone {
+        if self.reaper.all_gone() {
             self.stdin = None;
             self.kill_at = None;
         }
     }
 
     /// Takes what the reaper found (in this loop or in a kill's rounds): queues `Exited` when the
-    /// main process was reaped, and notes when no process is left. True when the main exited now.
+    /// main process was reaped. True when the main exited now.
     fn collect_reaped(&mut self) -> bool {
         let main = self.reaper.take_main();
         if let Some(status) = main {
-            self.main_done = true;
             let exit = if libc::WIFSIGNALED(status) {
                 Exit::Signal(libc::WTERMSIG(status))
             } else {
                 Exit::Code(libc::WEXITSTATUS(status))
             };
             self.queue(&Frame::Exited(exit));
-        }
-        if self.reaper.all_gone() {
-            self.all_gone = true;
         }
         main.is_some()
     }
