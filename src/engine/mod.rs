@@ -12,6 +12,7 @@ pub mod monitor;
 pub mod orphans;
 pub mod output;
 pub mod pidfd;
+pub mod reactor;
 pub mod remote;
 pub mod spawn;
 pub mod table;
@@ -61,10 +62,10 @@ pub fn start(mut spec: StartSpec) -> Result<u64> {
         launched.supervisor.pidfd(),
         cookie,
     );
-    if let Err(e) = monitor::spawn(job.clone(), launched) {
-        // Without a monitor nobody would ever see this job end: stop it and say why. Dropping the
-        // launch closed the socket, so its supervisor kills the tree by itself.
-        job.finish(Some(format!("cannot start the monitor thread: {e}")));
+    if let Err(e) = reactor::follow(job.clone(), launched) {
+        // Without a follower nobody would ever see this job end: stop it and say why. Dropping
+        // the launch closed the socket, so its supervisor kills the tree by itself.
+        job.finish(Some(format!("cannot follow the job: {e}")));
     }
     Ok(id)
 }

@@ -1,163 +1,180 @@
-//! Follows one job from start to end on its own thread: reads the supervisor's frames from the one
-//! socket, splits `Data` into lines per stream for the job's output store, grants credit as the
-//! store takes bytes, and settles the end state once the supervisor says the tree is gone and all
-//! output was sent.
+//! Follows one job from start to end, as the reactor (`engine::reactor`) calls it: reads the
+//! supervisor's frames from the one socket, splits `Data` into lines per stream for the job's
+//! output store, grants credit as the store takes bytes, and settles the end state once the
+//! supervisor says the tree is gone and all output was sent.
 
-use crate::engine::flow::{Control, Waker};
-use crate::engine::job::Job;
+use crate::engine::flow::Control;
+use crate::engine::job::{lock, Job};
 use crate::engine::lines::{LineSplitter, Piece};
 use crate::engine::output::Record;
-use crate::engine::spawn::Launched;
+use crate::engine::spawn::{Launched, SupervisorProc};
 use crate::protocol::{Borrowed, Decoder, Exit, Frame, RECORDS};
+use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
-use std::sync::Arc;
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Longest line kept as one record; longer ones are stored as pieces marked `cont` (the reader
 /// joins them). Small enough that a piece fits the module's default receive buffer.
 pub const MAX_LINE: usize = 512 << 10;
+/// A settling thread's stack: it waits and signals, nothing deep.
 const STACK: usize = 256 * 1024;
-/// Without an eventfd (no fds left), how often a paused job checks whether a reader made room.
-const POLL_WITHOUT_WAKER: Duration = Duration::from_millis(50);
 
-pub fn spawn(job: Arc<Job>, l: Launched) -> io::Result<()> {
-    std::thread::Builder::new()
-        .name(format!("rjob-monitor-{}", job.id))
-        .stack_size(STACK)
-        .spawn(move || run(job, l))
-        .map(|_| ())
+/// What a job's follower does next.
+pub enum Step {
+    Go,
+    /// Its socket is done with; `Some` says why the job's end is unknown.
+    End(Option<String>),
 }
 
-struct Follow {
+/// One job as the reactor (`engine::reactor`) follows it.
+pub struct Follow {
     job: Arc<Job>,
     control: Arc<Control>,
     dec: Decoder,
     lines: [LineSplitter; RECORDS as usize + 1],
     exited: bool,
     done: bool,
-}
-
-fn run(job: Arc<Job>, l: Launched) {
-    let Launched {
-        mut supervisor,
-        control,
-        pending,
-        remote,
-        ..
-    } = l;
-    let waker = Waker::new().ok().map(Arc::new);
-    if let Some(w) = &waker {
-        let w = w.clone();
-        job.output().set_on_room(Box::new(move || w.wake()));
-    }
-    let mut f = Follow {
-        job: job.clone(),
-        control,
-        dec: pending,
-        lines: std::array::from_fn(|_| LineSplitter::new(MAX_LINE)),
-        exited: false,
-        done: false,
-    };
-    let failure = f.follow(waker.as_deref()).err();
-    // The socket ended without Done: the supervisor died. Its tree lives on without it; stop it
-    // now, by its cookie, so that nothing outlives the job or pwsh.
-    let lost = (failure.is_none() && !f.done).then(|| {
-        let how = supervisor.wait();
-        match &remote {
-            Some((host, err)) => crate::engine::remote::connection_lost(host, err),
-            None => crate::engine::orphans::supervisor_lost(job.id, supervisor.pid(), how),
-        }
-    });
-    // A last line without a newline is still a line.
-    {
-        let mut store = job.output();
-        for (stream, split) in f.lines.iter_mut().enumerate() {
-            split.finish(&mut |p: Piece| {
-                store.push(Record {
-                    stream: stream as u8,
-                    cont: p.cont,
-                    data: p.data,
-                })
-            });
-        }
-        store.close();
-    }
-    let failure = failure.or_else(|| {
-        (!f.exited).then(|| {
-            lost.unwrap_or_else(|| {
-                "the job's supervisor ended without reporting an exit status".into()
-            })
-        })
-    });
-    // The end state comes from the supervisor's report, not from reaping: where the runtime reaps
-    // every child (pwsh as PID 1, or started with SIGCHLD ignored) waitpid answers ECHILD.
-    job.finish(failure);
-    supervisor.reap();
-    crate::engine::orphans::forget(job.id);
+    supervisor: SupervisorProc,
+    remote: Option<(String, File)>,
 }
 
 impl Follow {
-    /// Runs until `Done` or the end of the socket; an error says why the job's end is unknown.
-    fn follow(&mut self, waker: Option<&Waker>) -> Result<(), String> {
-        let sock = self.control.clone();
-        loop {
-            self.frames()?;
-            if self.done {
-                return Ok(());
-            }
-            let retry = self.job.output().retry_in();
-            let timeout = match (retry, waker) {
-                (Some(r), _) => r.as_millis().max(1) as i32,
-                (None, None) if self.job.output().is_holding_back() => {
-                    POLL_WITHOUT_WAKER.as_millis() as i32
+    pub fn new(job: Arc<Job>, l: Launched) -> Follow {
+        let Launched {
+            supervisor,
+            control,
+            pending,
+            remote,
+            ..
+        } = l;
+        Follow {
+            job,
+            control,
+            dec: pending,
+            lines: std::array::from_fn(|_| LineSplitter::new(MAX_LINE)),
+            exited: false,
+            done: false,
+            supervisor,
+            remote,
+        }
+    }
+
+    pub fn id(&self) -> u64 {
+        self.job.id
+    }
+
+    /// The supervisor's socket, to wait on.
+    pub fn fd(&self) -> RawFd {
+        self.control.socket().as_raw_fd()
+    }
+
+    /// Applies what came with the start (frames read after `Started`).
+    pub fn begin(&mut self) -> Step {
+        let r = self.frames();
+        self.after(r)
+    }
+
+    /// The socket is readable (or ended).
+    pub fn readable(&mut self) -> Step {
+        match self.dec.read_from(&mut self.control.socket()) {
+            Ok(0) => return Step::End(self.frames().err()),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return Step::End(None), // the supervisor is gone, as at EOF
+        }
+        let r = self.frames();
+        self.after(r)
+    }
+
+    fn after(&self, r: Result<(), String>) -> Step {
+        match r {
+            Err(e) => Step::End(Some(e)),
+            Ok(()) if self.done => Step::End(None),
+            Ok(()) => Step::Go,
+        }
+    }
+
+    /// A reader made room, or a failed spool's retry time came: give back held credit.
+    pub fn room(&mut self) {
+        let due = {
+            let mut store = self.job.output();
+            store.retry();
+            store.credit_due()
+        };
+        self.grant(due);
+    }
+
+    /// When the spool should be tried again, while output is held back for it.
+    pub fn retry_in(&self) -> Option<Duration> {
+        self.job.output().retry_in()
+    }
+
+    /// Settles the job's end. Where that may block (the supervisor was lost and must be waited
+    /// for, or it is our own child to reap), it is done on a thread of its own, not the reactor's.
+    pub fn end(self, failure: Option<String>) {
+        let blocks = (failure.is_none() && !self.done)
+            || matches!(self.supervisor, SupervisorProc::Child(_));
+        if !blocks {
+            return self.settle(failure);
+        }
+        let id = self.job.id;
+        let slot = Arc::new(Mutex::new(Some((self, failure))));
+        let theirs = slot.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("rjob-end-{id}"))
+            .stack_size(STACK)
+            .spawn(move || {
+                if let Some((f, failure)) = lock(&theirs).take() {
+                    f.settle(failure)
                 }
-                _ => -1,
-            };
-            let mut fds = [
-                libc::pollfd {
-                    fd: sock.socket().as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
-                libc::pollfd {
-                    fd: waker.map_or(-1, |w| w.fd()),
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
-            ];
-            // SAFETY: fds is a valid array of pollfd; a negative fd is ignored.
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout) };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(format!("poll failed: {e}"));
-            }
-            if fds[1].revents != 0 {
-                if let Some(w) = waker {
-                    w.reset();
-                }
-            }
-            if n == 0 || fds[1].revents != 0 {
-                // A reader made room, or the spool may work again: give back held credit.
-                let due = {
-                    let mut store = self.job.output();
-                    store.retry();
-                    store.credit_due()
-                };
-                self.grant(due);
-            }
-            if fds[0].revents != 0 {
-                match self.dec.read_from(&mut sock.socket()) {
-                    Ok(0) => return self.frames().map(|_| ()),
-                    Ok(_) => {}
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(_) => return Ok(()), // the supervisor is gone, as at EOF
-                }
+            });
+        if spawned.is_err() {
+            // No thread to be had: settle here rather than never.
+            if let Some((f, failure)) = lock(&slot).take() {
+                f.settle(failure)
             }
         }
+    }
+
+    fn settle(mut self, failure: Option<String>) {
+        let job = self.job.clone();
+        // The socket ended without Done: the supervisor died. Its tree lives on without it; stop
+        // it now, by its cookie, so that nothing outlives the job or pwsh.
+        let lost = (failure.is_none() && !self.done).then(|| {
+            let how = self.supervisor.wait();
+            match &self.remote {
+                Some((host, err)) => crate::engine::remote::connection_lost(host, err),
+                None => crate::engine::orphans::supervisor_lost(job.id, self.supervisor.pid(), how),
+            }
+        });
+        // A last line without a newline is still a line.
+        {
+            let mut store = job.output();
+            for (stream, split) in self.lines.iter_mut().enumerate() {
+                split.finish(&mut |p: Piece| {
+                    store.push(Record {
+                        stream: stream as u8,
+                        cont: p.cont,
+                        data: p.data,
+                    })
+                });
+            }
+            store.close();
+        }
+        let failure = failure.or_else(|| {
+            (!self.exited).then(|| {
+                lost.unwrap_or_else(|| {
+                    "the job's supervisor ended without reporting an exit status".into()
+                })
+            })
+        });
+        // The end state comes from the supervisor's report, not from reaping: where the runtime
+        // reaps every child (pwsh as PID 1, or started with SIGCHLD ignored) waitpid answers ECHILD.
+        job.finish(failure);
+        self.supervisor.reap();
+        crate::engine::orphans::forget(job.id);
     }
 
     /// Applies every whole frame received; output under one lock of the store.
