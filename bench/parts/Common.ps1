@@ -23,6 +23,19 @@ function Wait-Until([scriptblock] $Condition, [int] $TimeoutSeconds = 120, [stri
     }
 }
 
+# Waits (at most -Limit seconds) until the machine is quiet: at most -Running tasks runnable
+# (/proc/loadavg, this pwsh's own included) on 3 reads in a row. The processes one measure
+# stopped finish dying here, not during the next measure, which would be billed for them.
+function Wait-Settled([double] $Limit = 5, [int] $Running = 2) {
+    $deadline = [datetime]::UtcNow.AddSeconds($Limit)
+    $quiet = 0
+    while ($quiet -lt 3 -and [datetime]::UtcNow -lt $deadline) {
+        $now = [int][IO.File]::ReadAllText('/proc/loadavg').Split(' ')[3].Split('/')[0]
+        $quiet = if ($now -le $Running) { $quiet + 1 } else { 0 }
+        Start-Sleep -Milliseconds 20
+    }
+}
+
 # One line of the table. Lower is better unless -HigherIsBetter. Ratio = RJob / Baseline.
 # A goal is either a ratio bound (-GoalRatio) or an absolute bound on RJob's value (-GoalValue);
 # Use is how much of the goal RJob uses (<= 1: met), which the chart draws.

@@ -26,13 +26,15 @@ function Invoke-NativeStarts([int] $Count, [int] $Rounds, [string] $BinDir, [str
     $floor = Join-Path $BinDir spawn_floor
     $fromC = Join-Path $BinDir engine_start
     $rest = @($Argv | Select-Object -Skip 1)
+    # Each measure starts on a quiet machine: the jobs the one before stopped are gone.
     $startRJob = {
+        Wait-Settled
         $jobs = [System.Collections.Generic.List[object]]::new($Count)
         $ms = Measure-Ms { for ($i = 0; $i -lt $Count; $i++) { $jobs.Add((Start-RJob -FilePath $Argv[0] -ArgumentList $rest)) } }
         $jobs | Remove-RJob -Force
         $ms
     }
-    $runC = { param($exe) $out = & $exe $Count @Argv; if ($LASTEXITCODE) { throw "bench: $exe failed" }; [double]$out }
+    $runC = { param($exe) Wait-Settled; $out = & $exe $Count @Argv; if ($LASTEXITCODE) { throw "bench: $exe failed" }; [double]$out }
     $null = & $startRJob; $null = & $runC $floor; $null = & $runC $fromC # warm-up
     $r = @(); $f = @(); $c = @()
     foreach ($i in 1..$Rounds) { $f += & $runC $floor; $c += & $runC $fromC; $r += & $startRJob }
