@@ -23,10 +23,13 @@ function Wait-Until([scriptblock] $Condition, [int] $TimeoutSeconds = 120, [stri
     }
 }
 
-# Waits (at most -Limit seconds) until the machine is quiet: at most -Running tasks runnable
-# (/proc/loadavg, this pwsh's own included) on 3 reads in a row. The processes one measure
-# stopped finish dying here, not during the next measure, which would be billed for them.
+# Waits until the machine is quiet: a second first, then (at most -Limit seconds more) until at
+# most -Running tasks are runnable (/proc/loadavg, this pwsh's own included) on 3 reads in a row.
+# The processes one measure stopped finish dying here, and the runtime's background JIT of the
+# loop just run finishes, not during the next measure, which would be billed for them (200 starts
+# from C measured 340-420 ms right after a Start-RJob round, 200 ms a second later).
 function Wait-Settled([double] $Limit = 5, [int] $Running = 2) {
+    Start-Sleep -Seconds 1
     $deadline = [datetime]::UtcNow.AddSeconds($Limit)
     $quiet = 0
     while ($quiet -lt 3 -and [datetime]::UtcNow -lt $deadline) {
