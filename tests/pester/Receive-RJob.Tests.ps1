@@ -70,3 +70,79 @@ Describe 'Receive-RJob' {
         $e[0].FullyQualifiedErrorId | Should -Be 'JobWithSpecifiedSessionNotFound,RJob.Commands.ReceiveRJobCommand'
     }
 }
+
+Describe 'A job''s stream collections under concurrent readers and writers' {
+    BeforeAll {
+        # Drives the module's StreamBuffers (internal) through reflection: one thread adds, the
+        # caller takes everything again and again, as the monitor's pump and Receive-RJob -Wait do.
+        $rjob = [RJob.RJobChildJob].Assembly
+        Add-Type -ReferencedAssemblies $rjob.Location, ([psobject].Assembly.Location), System.Threading.Thread, System.Threading -TypeDefinition @'
+using System;
+using System.Collections;
+using System.Management.Automation;
+using System.Reflection;
+using System.Threading;
+public sealed class StreamStressJob : Job
+{
+    public StreamStressJob() : base("stress") { }
+    public override string StatusMessage => "";
+    public override bool HasMoreData => false;
+    public override string Location => "";
+    public override void StopJob() { }
+}
+public static class StreamStress
+{
+    // Adds n items from another thread while taking them all here; returns how many were taken,
+    // and whether the collections are empty at the end.
+    public static object[] Run(Assembly rjob, int n)
+    {
+        var type = rjob.GetType("RJob.Jobs.StreamBuffers", true);
+        var kindType = rjob.GetType("RJob.Records.StreamKind", true);
+        var flags = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
+        var buffers = Activator.CreateInstance(type, flags, null, new object[] { new StreamStressJob() }, null);
+        var add = type.GetMethod("Add", flags);
+        var takeAll = type.GetMethod("TakeAll", flags);
+        var isEmpty = type.GetProperty("IsEmpty", flags);
+        var output = Enum.ToObject(kindType, 0);
+        var into = Activator.CreateInstance(takeAll.GetParameters()[0].ParameterType);
+        var adder = new Thread(() => { for (int i = 0; i < n; i++) add.Invoke(buffers, new object[] { output, PSObject.AsPSObject(i), 8 }); });
+        adder.Start();
+        int taken = 0;
+        while (adder.IsAlive)
+        {
+            takeAll.Invoke(buffers, new[] { into });
+            taken += ((ICollection)into).Count;
+            ((IList)into).Clear();
+        }
+        takeAll.Invoke(buffers, new[] { into });
+        taken += ((ICollection)into).Count;
+        return new object[] { taken, (bool)isEmpty.GetValue(buffers) };
+    }
+}
+'@
+    }
+
+    It 'every item added while a reader takes them all comes out once, and the collections end empty' {
+        $taken, $empty = [StreamStress]::Run([RJob.RJobChildJob].Assembly, 200000)
+        $taken | Should -Be 200000
+        $empty | Should -BeTrue
+    }
+
+    It 'Receive-RJob -Wait ends, with an item put into a stream directly, not through the job' {
+        $job = Start-RJob -FilePath /bin/echo -ArgumentList 'from the job'
+        $null = $job | Wait-RJob -Timeout 60
+        $job.ChildJobs[0].Output.Add([psobject]'put there')
+        # In a runspace of its own, so that a reader that never ends fails this test, not the run.
+        $ps = [powershell]::Create().AddScript({ param($m, $j) Import-Module $m; $j | Receive-RJob -Wait }).AddArgument($RJobManifest).AddArgument($job)
+        try {
+            $async = $ps.BeginInvoke()
+            $async.AsyncWaitHandle.WaitOne(30000) | Should -BeTrue -Because 'Receive-RJob -Wait must end once the job and its streams are done'
+            $ps.EndInvoke($async) | Should -Be @('from the job', 'put there')
+        }
+        finally {
+            $ps.Stop()
+            $ps.Dispose()
+            $job | Remove-RJob -Force
+        }
+    }
+}

@@ -26,6 +26,10 @@ namespace RJob.Jobs
         // Arrival order of the items added, with their sizes; and how many of each kind it holds.
         private readonly Queue<(StreamKind Kind, int Size)> _order = new();
         private readonly int[] _queued = new int[Kinds];
+        // Items of each kind whose entry is queued but which are not in their collection yet: the
+        // add happens outside the lock, and until it does the collection holds fewer items than
+        // the queue counts without any reader having taken one.
+        private readonly int[] _adding = new int[Kinds];
         private long _bytes;
 
         internal StreamBuffers(Job job)
@@ -58,10 +62,18 @@ namespace RJob.Jobs
             {
                 _order.Enqueue((kind, size));
                 _queued[(int)kind]++;
+                _adding[(int)kind]++;
                 _bytes += size;
             }
-            // Outside the lock: DataAdded handlers (Receive-Job -Wait) run here and take the item.
-            _add[(int)kind](item);
+            try
+            {
+                // Outside the lock: DataAdded handlers (Receive-Job -Wait) run here and take the item.
+                _add[(int)kind](item);
+            }
+            finally
+            {
+                lock (_sync) _adding[(int)kind]--;
+            }
         }
 
         /// <summary>True when no collection holds an item.</summary>
@@ -142,6 +154,14 @@ namespace RJob.Jobs
                     _bytes -= size;
                     into.Add((k, snap[(int)k][taken[(int)k]++]));
                 }
+                // Items no entry accounts for (put in a collection directly, not through Add) are
+                // taken too, last: left there, they would keep a reader that waits for the streams
+                // to empty waiting for ever.
+                for (int k = 0; k < Kinds; k++)
+                {
+                    if (_queued[k] > 0 || _adding[k] > 0) continue;
+                    while (taken[k] < snap[k].Count) into.Add(((StreamKind)k, snap[k][taken[k]++]));
+                }
                 for (int k = 0; k < Kinds; k++)
                 {
                     var c = _collections[k];
@@ -168,14 +188,16 @@ namespace RJob.Jobs
         }
 
         // Under _sync. Readers remove from the head of a collection, so when a kind has fewer items
-        // than this queue counts, its oldest entries are gone: drop them from the order.
+        // than this queue counts (adds under way aside), its oldest entries are gone: drop them
+        // from the order. Counting an add under way as gone dropped the entry of an item about to
+        // arrive, which then had none: Receive-RJob -Wait spun on it for ever (seen in the bench).
         private void Forget()
         {
             Span<int> gone = stackalloc int[Kinds];
             bool any = false;
             for (int k = 0; k < Kinds; k++)
             {
-                gone[k] = _queued[k] - _collections[k].Count;
+                gone[k] = _queued[k] - _adding[k] - _collections[k].Count;
                 any |= gone[k] > 0;
             }
             if (!any) return;
