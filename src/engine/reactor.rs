@@ -86,6 +86,11 @@ fn add(epoll: RawFd, fd: RawFd, token: u64) -> io::Result<()> {
     Ok(())
 }
 
+/// Settles a job's end; a panic there is contained, as in [`Jobs::step`].
+fn end(f: Follow, failure: Option<String>) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.end(failure)));
+}
+
 /// The jobs being followed, and when each held-back one should try its spool again.
 struct Jobs<'a> {
     shared: &'a Shared,
@@ -134,7 +139,7 @@ impl Jobs<'_> {
         for f in arrived {
             let id = f.id();
             if let Err(e) = add(self.shared.epoll.as_raw_fd(), f.fd(), id) {
-                f.end(Some(format!("cannot follow the job's supervisor: {e}")));
+                end(f, Some(format!("cannot follow the job's supervisor: {e}")));
                 continue;
             }
             self.follows.insert(id, f);
@@ -165,12 +170,24 @@ impl Jobs<'_> {
         }
     }
 
-    /// Runs `what` on the job's follower, then ends it or notes its next retry.
+    /// Runs `what` on the job's follower, then ends it or notes its next retry. A panic ends
+    /// that job (Failed, with the panic's message), not the thread every other job depends on.
     fn step(&mut self, id: u64, what: impl FnOnce(&mut Follow) -> Step) {
         let Some(f) = self.follows.get_mut(&id) else {
             return;
         };
-        match what(f) {
+        let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| what(f)))
+            .unwrap_or_else(|p| {
+                let why = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                Step::End(Some(format!(
+                    "internal error while following the job: {why}"
+                )))
+            });
+        match step {
             Step::Go => match f.retry_in() {
                 Some(d) => {
                     self.retries.insert(id, Instant::now() + d);
@@ -192,9 +209,78 @@ impl Jobs<'_> {
                             std::ptr::null_mut(),
                         )
                     };
-                    f.end(failure);
+                    end(f, failure);
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::flow::Control;
+    use crate::engine::job::{JobMeta, JobState};
+    use crate::engine::output::OutputStore;
+    use crate::engine::spawn::SupervisorProc;
+    use crate::protocol::Decoder;
+    use std::os::unix::net::UnixStream;
+    use std::time::Duration;
+
+    #[test]
+    fn a_panic_while_following_a_job_fails_that_job_and_spares_the_thread() {
+        // SAFETY: as in start().
+        let epoll = unsafe { OwnedFd::from_raw_fd(libc::epoll_create1(libc::EPOLL_CLOEXEC)) };
+        let shared = Shared {
+            epoll,
+            waker: Waker::new().unwrap(),
+            arrived: Mutex::new(Vec::new()),
+            room: Mutex::new(Vec::new()),
+        };
+        let (ours, _theirs) = UnixStream::pair().unwrap();
+        let control = Arc::new(Control::new(ours).unwrap());
+        let meta = JobMeta {
+            instance_id: "test".into(),
+            name: String::new(),
+            command: "true".into(),
+            kind: "Native".into(),
+            grace_ms: 0,
+            pid: 1,
+            location: None,
+            stdin_pipe: false,
+        };
+        let job = Arc::new(Job::new(
+            7,
+            meta,
+            OutputStore::new(1 << 20, None),
+            Some(control.clone()),
+        ));
+        let supervisor = std::process::Command::new("true").spawn().unwrap();
+        let launched = Launched {
+            supervisor: SupervisorProc::Child(supervisor),
+            pid: 1,
+            control,
+            pending: Decoder::new(),
+            remote: None,
+        };
+        let mut jobs = Jobs {
+            shared: &shared,
+            follows: HashMap::new(),
+            retries: HashMap::new(),
+        };
+        jobs.follows.insert(7, Follow::new(job.clone(), launched));
+        jobs.step(7, |_| panic!("boom"));
+        assert!(jobs.follows.is_empty(), "the job is no longer followed");
+        // Settled on a thread of its own (the supervisor is our child, to be reaped), which
+        // announces the change.
+        let deadline = Some(Instant::now() + Duration::from_secs(10));
+        crate::engine::table::wait_until(deadline, || job.state() != JobState::Running);
+        let info = job.info();
+        assert_eq!(info.state, JobState::Failed);
+        assert!(
+            info.reason.as_deref().unwrap_or("").contains("boom"),
+            "{:?}",
+            info.reason
+        );
     }
 }
