@@ -92,8 +92,9 @@ public sealed class StreamStressJob : Job
 }
 public static class StreamStress
 {
-    // Adds n items from another thread while taking them all here; returns how many were taken,
-    // and whether the collections are empty at the end.
+    // Adds n items from another thread, alternately to Output and Error, while taking them all
+    // here; returns how many were taken, whether they came out in the order they were added, and
+    // whether the collections are empty at the end.
     public static object[] Run(Assembly rjob, int n)
     {
         var type = rjob.GetType("RJob.Jobs.StreamBuffers", true);
@@ -103,28 +104,45 @@ public static class StreamStress
         var add = type.GetMethod("Add", flags);
         var takeAll = type.GetMethod("TakeAll", flags);
         var isEmpty = type.GetProperty("IsEmpty", flags);
-        var output = Enum.ToObject(kindType, 0);
+        var output = Enum.Parse(kindType, "Output");
+        var error = Enum.Parse(kindType, "Error");
         var into = Activator.CreateInstance(takeAll.GetParameters()[0].ParameterType);
-        var adder = new Thread(() => { for (int i = 0; i < n; i++) add.Invoke(buffers, new object[] { output, PSObject.AsPSObject(i), 8 }); });
+        var adder = new Thread(() =>
+        {
+            for (int i = 0; i < n; i++)
+            {
+                object item = i % 2 == 0 ? PSObject.AsPSObject(i) : new ErrorRecord(new Exception("e"), "e", ErrorCategory.NotSpecified, i);
+                add.Invoke(buffers, new object[] { i % 2 == 0 ? output : error, item, 8 });
+            }
+        });
         adder.Start();
-        int taken = 0;
-        while (adder.IsAlive)
+        int taken = 0, last = -1;
+        bool ordered = true;
+        void Take()
         {
             takeAll.Invoke(buffers, new[] { into });
-            taken += ((ICollection)into).Count;
+            foreach (var entry in (IEnumerable)into)
+            {
+                var value = entry.GetType().GetField("Item2").GetValue(entry);
+                int i = value is ErrorRecord e ? (int)e.TargetObject : (int)((PSObject)value).BaseObject;
+                ordered &= i == last + 1;
+                last = i;
+                taken++;
+            }
             ((IList)into).Clear();
         }
-        takeAll.Invoke(buffers, new[] { into });
-        taken += ((ICollection)into).Count;
-        return new object[] { taken, (bool)isEmpty.GetValue(buffers) };
+        while (adder.IsAlive) Take();
+        Take();
+        return new object[] { taken, ordered, (bool)isEmpty.GetValue(buffers) };
     }
 }
 '@
     }
 
-    It 'every item added while a reader takes them all comes out once, and the collections end empty' {
-        $taken, $empty = [StreamStress]::Run([RJob.RJobChildJob].Assembly, 200000)
+    It 'every item added while a reader takes them all comes out once, in the order added, and the collections end empty' {
+        $taken, $ordered, $empty = [StreamStress]::Run([RJob.RJobChildJob].Assembly, 200000)
         $taken | Should -Be 200000
+        $ordered | Should -BeTrue -Because 'items of two streams come out in the order they were added'
         $empty | Should -BeTrue
     }
 

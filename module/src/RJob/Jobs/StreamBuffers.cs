@@ -9,6 +9,7 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Management.Automation;
+using System.Threading;
 using RJob.Records;
 
 namespace RJob.Jobs
@@ -28,7 +29,8 @@ namespace RJob.Jobs
         private readonly int[] _queued = new int[Kinds];
         // Items of each kind whose entry is queued but which are not in their collection yet: the
         // add happens outside the lock, and until it does the collection holds fewer items than
-        // the queue counts without any reader having taken one.
+        // the queue counts without any reader having taken one. Interlocked, so that an add
+        // takes the lock once.
         private readonly int[] _adding = new int[Kinds];
         private long _bytes;
 
@@ -62,7 +64,7 @@ namespace RJob.Jobs
             {
                 _order.Enqueue((kind, size));
                 _queued[(int)kind]++;
-                _adding[(int)kind]++;
+                Interlocked.Increment(ref _adding[(int)kind]);
                 _bytes += size;
             }
             try
@@ -72,7 +74,9 @@ namespace RJob.Jobs
             }
             finally
             {
-                lock (_sync) _adding[(int)kind]--;
+                // After the item is in: a Forget that still sees it as under way only keeps an
+                // entry a little longer.
+                Interlocked.Decrement(ref _adding[(int)kind]);
             }
         }
 
@@ -97,33 +101,6 @@ namespace RJob.Jobs
                 Forget();
                 return _bytes;
             }
-        }
-
-        /// <summary>Takes the oldest item of any stream, in arrival order.</summary>
-        internal bool TakeNext(out StreamKind kind, out object? item)
-        {
-            lock (_sync)
-            {
-                Forget();
-                while (_order.Count > 0)
-                {
-                    var (k, size) = _order.Dequeue();
-                    _queued[(int)k]--;
-                    _bytes -= size;
-                    var c = _collections[(int)k];
-                    lock (c.SyncRoot)
-                    {
-                        if (c.Count == 0) continue;
-                        item = c[0];
-                        c.RemoveAt(0);
-                    }
-                    kind = k;
-                    return true;
-                }
-            }
-            kind = StreamKind.Output;
-            item = null;
-            return false;
         }
 
         /// <summary>Takes every item that is there, in arrival order, at once. Taking one at a
@@ -159,7 +136,7 @@ namespace RJob.Jobs
                 // to empty waiting for ever.
                 for (int k = 0; k < Kinds; k++)
                 {
-                    if (_queued[k] > 0 || _adding[k] > 0) continue;
+                    if (_queued[k] > 0 || Volatile.Read(ref _adding[k]) > 0) continue;
                     while (taken[k] < snap[k].Count) into.Add(((StreamKind)k, snap[k][taken[k]++]));
                 }
                 for (int k = 0; k < Kinds; k++)
@@ -197,7 +174,7 @@ namespace RJob.Jobs
             bool any = false;
             for (int k = 0; k < Kinds; k++)
             {
-                gone[k] = _queued[k] - _adding[k] - _collections[k].Count;
+                gone[k] = _queued[k] - Volatile.Read(ref _adding[k]) - _collections[k].Count;
                 any |= gone[k] > 0;
             }
             if (!any) return;
