@@ -1,5 +1,5 @@
 //! The engine's side of a supervisor's socket: frames written whole by any thread (stop commands
-//! from callers, credit from the monitor), and the wake-up a reader gives the monitor when it
+//! from callers, credit from the reactor), and the wake-up a reader gives the reactor when it
 //! made room for output that was paused.
 
 use crate::protocol::Frame;
@@ -49,13 +49,13 @@ impl Control {
         r
     }
 
-    /// The socket, for the monitor's reads (reads and writes go their own ways on a socket).
+    /// The socket, for the reactor's reads (reads and writes go their own ways on a socket).
     pub fn socket(&self) -> &UnixStream {
         &self.sock
     }
 }
 
-/// An eventfd the monitor polls next to the socket.
+/// An eventfd the reactor waits on beside the sockets.
 pub struct Waker(OwnedFd);
 
 impl Waker {

@@ -324,7 +324,7 @@ impl OutputStore {
         }
     }
 
-    /// Tries the spool again now if its retry time has come (called by the monitor's timer).
+    /// Tries the spool again now if its retry time has come (called on the reactor's timer).
     pub fn retry(&mut self) {
         if self.pending_bytes > 0 {
             self.flush();
@@ -509,7 +509,7 @@ impl OutputStore {
     }
 
     /// Reading made room: retry the spool if it was the disk that was short, and wake the
-    /// monitor so it grants the credit it held back.
+    /// reactor so it grants the credit it held back.
     fn room_made(&mut self, freed_disk: bool) {
         if freed_disk {
             self.retry_at = None;

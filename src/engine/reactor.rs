@@ -147,11 +147,15 @@ impl Jobs<'_> {
         }
         let room = std::mem::take(&mut *lock(&self.shared.room));
         for id in room {
-            self.step(id, |f| {
-                f.room();
-                Step::Go
-            });
+            self.room(id);
         }
+    }
+
+    fn room(&mut self, id: u64) {
+        self.step(id, |f| {
+            f.room();
+            Step::Go
+        });
     }
 
     fn retry_due(&mut self) {
@@ -163,10 +167,7 @@ impl Jobs<'_> {
             .map(|(id, _)| *id)
             .collect();
         for id in due {
-            self.step(id, |f| {
-                f.room();
-                Step::Go
-            });
+            self.room(id);
         }
     }
 
