@@ -5,19 +5,14 @@
 # -Count thread jobs and prints the milliseconds `Get-Job | Stop-Job` took.
 param([int] $Count)
 $ErrorActionPreference = 'Stop'
+. (Join-Path $PSScriptRoot Common.ps1)
 Import-Module Microsoft.PowerShell.ThreadJob
 
 function Measure-ThreadStop([int] $n) {
     for ($i = 0; $i -lt $n; $i++) { $null = Start-ThreadJob { Start-Sleep 600 } }
-    $deadline = [datetime]::UtcNow.AddSeconds(60)
     # ThreadJob's default throttle: 5 run, the rest are queued.
-    while (@(Get-Job -State Running).Count -lt [math]::Min(5, $n)) {
-        if ([datetime]::UtcNow -gt $deadline) { throw 'bench: thread jobs did not start' }
-        Start-Sleep -Milliseconds 20
-    }
-    $w = [Diagnostics.Stopwatch]::StartNew()
-    Get-Job | Stop-Job
-    $ms = $w.Elapsed.TotalMilliseconds
+    Wait-Until { @(Get-Job -State Running).Count -ge [math]::Min(5, $n) } 60 'thread jobs running'
+    $ms = Measure-Ms { Get-Job | Stop-Job }
     Get-Job | Remove-Job -Force
     $ms
 }
