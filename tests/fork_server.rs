@@ -347,3 +347,46 @@ fn a_killed_engine_takes_the_server_and_supervisors_with_it() {
     }
     assert!(gone, "left: {left:?}, job processes {:?}", procs_with(&t));
 }
+
+/// The engine of the test below: ignores some signals before its first start, as a shell may
+/// leave them for pwsh, and prints its supervisor's ignored set.
+#[test]
+#[ignore = "run by a_forked_supervisor_ignores_nothing_the_engine_ignored"]
+fn engine_ignoring_signals() {
+    for sig in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT, libc::SIGUSR1] {
+        // SAFETY: sets a disposition of this test process, which runs nothing else.
+        unsafe { libc::signal(sig, libc::SIG_IGN) };
+    }
+    // The job's shell is the supervisor's child: $PPID is the supervisor.
+    let id = sh("grep '^SigIgn' /proc/$PPID/status");
+    wait_done(id, 20);
+    for line in stdout_lines(id) {
+        println!("SUPERVISOR {line}");
+    }
+}
+
+/// A forked supervisor skips resetting its signals (the server reset them once, at its start):
+/// what the engine ignored must still not reach it, or a stop's SIGTERM, say, would not end a
+/// job tree that inherited it. Only SIGPIPE stays ignored (a write to a closed socket fails).
+#[test]
+fn a_forked_supervisor_ignores_nothing_the_engine_ignored() {
+    let out = std::process::Command::new("timeout")
+        .arg("60")
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "engine_ignoring_signals",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("RJOB_SUPERVISOR", env!("CARGO_BIN_EXE_rjob-supervisor"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("SUPERVISOR "))
+        .collect();
+    assert_eq!(lines, ["SigIgn:\t0000000000001000"], "{text}");
+}

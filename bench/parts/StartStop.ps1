@@ -15,6 +15,14 @@ function Start-Sleepers([int] $Count) {
 }
 
 function Invoke-NativeStartPart([int] $Count, [int] $Rounds, [string] $BinDir) {
+    # Steady state, as the C side is from its first call: in a fresh pwsh, .NET recompiles the hot
+    # methods of PowerShell and RJob (tiered JIT) over the first ~1,000 calls, and until then that
+    # compiling takes up to a core beside the starts (counted with DOTNET_JitStdOutFile).
+    for ($i = 0; $i -lt 5; $i++) {
+        $warm = [System.Collections.Generic.List[object]]::new($Count)
+        for ($j = 0; $j -lt $Count; $j++) { $warm.Add((Start-RJob -FilePath /bin/true)) }
+        $warm | Remove-RJob -Force
+    }
     # /bin/true ends at once, so its exits overlap the next starts; sleep shows the start alone.
     foreach ($command in '/bin/true', '/bin/sleep 600') {
         Invoke-NativeStarts $Count $Rounds $BinDir ($command -split ' ')

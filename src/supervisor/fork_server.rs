@@ -231,7 +231,7 @@ fn fork_warm(sock: &OwnedFd, chld: &OwnedFd) -> io::Result<(i32, OwnedFd, Option
             libc::sigemptyset(&mut set);
             libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
         }
-        let code = super::run(false);
+        let code = super::run_with_default_signals(false);
         // SAFETY: leaves at once, as the exec'd supervisor's exit would (nothing is buffered).
         unsafe { libc::_exit(code) };
     }
