@@ -40,21 +40,29 @@ function Invoke-ScriptStartPart([int] $Samples) {
     $idleType = if ($hasPool) { (Get-Command Set-RJobOption).Parameters['PoolIdleTimeout'].ParameterType }
     $idleValue = { param([double] $Seconds) if ($idleType -eq [timespan]) { [timespan]::FromSeconds($Seconds) } else { $Seconds } }
     try {
-        foreach ($name in $kinds.Keys) {
-            $k = $kinds[$name]
-            if ($null -ne $k.Pool) {
-                if (-not $hasPool -and $k.Pool) { $result[$name] = $null; continue }
-                if ($hasPool) { Set-RJobOption -PoolSize $k.Pool -PoolIdleTimeout (& $idleValue 600) }
-            }
-            $waitReady = $hasPool -and $k.Pool
-            $sample = {
+        # The kinds without a pool take turns, sample by sample, so that a slow spell of this
+        # shared machine falls on all of them alike; the pooled samples come after, as a block
+        # (switching the pool on and off per sample would boot a worker beside the others).
+        $groups = @(, @($kinds.Keys.Where({ -not $kinds[$_].Pool }))) + @(, @($kinds.Keys.Where({ $kinds[$_].Pool })))
+        foreach ($group in $groups) {
+            $pooled = [bool]$kinds[$group[0]].Pool
+            if ($pooled -and -not $hasPool) { foreach ($name in $group) { $result[$name] = $null }; continue }
+            if ($hasPool) { Set-RJobOption -PoolSize ([int]$pooled) -PoolIdleTimeout (& $idleValue 600) }
+            $waitReady = $hasPool -and $pooled
+            $sample = { param($k)
                 if ($waitReady) { Wait-Until { (Get-PoolReady) -ne 0 } 120 'a ready pool worker' }
                 Measure-FirstOutput $k.Start $k.Receive $k.Remove
             }
-            $null = & $sample # warm-up: compiles the commands, loads the module's code paths
-            $times = [double[]]@(foreach ($i in 1..$Samples) { & $sample })
-            $result[$name] = @{ P50 = Get-Percentile $times 50; P95 = Get-Percentile $times 95 }
-            Write-Host ("  {0,-16} p50 {1,8:N1} ms  p95 {2,8:N1} ms" -f $name, $result[$name].P50, $result[$name].P95)
+            # Warm-up: compiles the commands, loads the module's code paths.
+            foreach ($name in $group) { $null = & $sample $kinds[$name] }
+            $times = @{}
+            foreach ($name in $group) { $times[$name] = [System.Collections.Generic.List[double]]::new() }
+            foreach ($i in 1..$Samples) { foreach ($name in $group) { $times[$name].Add((& $sample $kinds[$name])) } }
+            foreach ($name in $group) {
+                $t = $times[$name].ToArray()
+                $result[$name] = @{ P50 = Get-Percentile $t 50; P95 = Get-Percentile $t 95 }
+                Write-Host ("  {0,-16} p50 {1,8:N1} ms  p95 {2,8:N1} ms" -f $name, $result[$name].P50, $result[$name].P95)
+            }
         }
     } finally {
         if ($hasPool -and $before) {

@@ -56,6 +56,8 @@ function Invoke-StopPart([int] $Count, [int] $ForceCount, [int] $IdleProcs, [int
     $stopRJob = { param($n, $force)
         Clear-AllJobs
         $null = Start-Sleepers $n
+        # The last sleepers may still be loading, and the round before's processes leaving.
+        Wait-Settled
         $ms = Measure-Ms { if ($force) { Get-RJob | Stop-RJob -Force } else { Get-RJob | Stop-RJob } }
         if (@(Get-RJob | Where-Object State -NE 'Stopped').Count) { throw 'bench: Stop-RJob left jobs not stopped' }
         Get-RJob | Remove-RJob -Force
