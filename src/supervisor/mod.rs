@@ -58,7 +58,7 @@ pub fn run(stdio: bool) -> i32 {
 
 /// [`run`] in a process whose signals are already as `reset_signals` leaves them: one the fork
 /// server forked (the server reset them once, at its own start, and the child's mask is emptied
-/// by the fork), which saves some 65 system calls on each start.
+/// by the fork), which saves 64 system calls on each start.
 pub fn run_with_default_signals(stdio: bool) -> i32 {
     close_inherited_fds();
     // SAFETY: prctl with integer arguments.
