@@ -82,13 +82,19 @@ Describe 'RJob jobs in PowerShell''s job system' {
         $null = Register-ObjectEvent -InputObject $job -EventName StateChanged -SourceIdentifier $source
         try {
             Stop-RJob $job
-            $states = [System.Collections.Generic.List[string]]::new()
+            # PowerShell hands each event to a thread-pool thread on its way to the queue, so two
+            # raised in quick succession can arrive swapped; the ids say the order they were raised in.
+            $events = [System.Collections.Generic.List[object]]::new()
             $deadline = [datetime]::UtcNow.AddSeconds(30)
-            while ($states -notcontains 'Stopped' -and [datetime]::UtcNow -lt $deadline) {
+            while (@($events.State) -notcontains 'Stopped' -or @($events.State) -notcontains 'Stopping') {
+                if ([datetime]::UtcNow -ge $deadline) { break }
                 $event = Wait-Event -SourceIdentifier $source -Timeout 5
-                if ($event) { $states.Add([string]$event.SourceEventArgs.JobStateInfo.State); Remove-Event -EventIdentifier $event.EventIdentifier }
+                if ($event) {
+                    $events.Add([pscustomobject]@{ Id = $event.EventIdentifier; State = [string]$event.SourceEventArgs.JobStateInfo.State })
+                    Remove-Event -EventIdentifier $event.EventIdentifier
+                }
             }
-            $states | Should -Be @('Stopping', 'Stopped')
+            ($events | Sort-Object Id).State | Should -Be @('Stopping', 'Stopped')
         }
         finally {
             Unregister-Event -SourceIdentifier $source
