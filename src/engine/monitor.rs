@@ -18,8 +18,9 @@ use std::time::Duration;
 /// Longest line kept as one record; longer ones are stored as pieces marked `cont` (the reader
 /// joins them). Small enough that a piece fits the module's default receive buffer.
 pub const MAX_LINE: usize = 512 << 10;
-/// A settling thread's stack: it waits and signals, nothing deep.
-const STACK: usize = 256 * 1024;
+/// The stack of the engine's own threads (the reactor, a settling thread): they wait, read and
+/// signal, nothing deep.
+pub const STACK: usize = 256 * 1024;
 
 /// What a job's follower does next.
 pub enum Step {
@@ -114,8 +115,8 @@ impl Follow {
     /// Settles the job's end. Where that may block (the supervisor was lost and must be waited
     /// for, or it is our own child to reap), it is done on a thread of its own, not the reactor's.
     pub fn end(self, failure: Option<String>) {
-        let blocks = (failure.is_none() && !self.done)
-            || matches!(self.supervisor, SupervisorProc::Child(_));
+        let blocks =
+            self.supervisor_lost(&failure) || matches!(self.supervisor, SupervisorProc::Child(_));
         if !blocks {
             return self.settle(failure);
         }
@@ -138,11 +139,16 @@ impl Follow {
         }
     }
 
+    /// The socket ended without Done and without an error of ours: the supervisor died.
+    fn supervisor_lost(&self, failure: &Option<String>) -> bool {
+        failure.is_none() && !self.done
+    }
+
     fn settle(mut self, failure: Option<String>) {
         let job = self.job.clone();
         // The socket ended without Done: the supervisor died. Its tree lives on without it; stop
         // it now, by its cookie, so that nothing outlives the job or pwsh.
-        let lost = (failure.is_none() && !self.done).then(|| {
+        let lost = self.supervisor_lost(&failure).then(|| {
             let how = self.supervisor.wait();
             match &self.remote {
                 Some((host, err)) => crate::engine::remote::connection_lost(host, err),

@@ -306,7 +306,7 @@ impl OutputStore {
     }
 
     /// Credit is being held back: the supervisor sends only what credit it still holds.
-    pub fn is_holding_back(&self) -> bool {
+    fn is_holding_back(&self) -> bool {
         !self.ended && self.uncredited > 0 && self.is_full()
     }
 

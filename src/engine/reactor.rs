@@ -8,7 +8,7 @@
 
 use crate::engine::flow::Waker;
 use crate::engine::job::{lock, Job};
-use crate::engine::monitor::{Follow, Step};
+use crate::engine::monitor::{Follow, Step, STACK};
 use crate::engine::spawn::Launched;
 use once_cell::sync::Lazy;
 use std::collections::HashMap;
@@ -20,7 +20,6 @@ use std::time::Instant;
 /// The eventfd's token; a job's is its id (ids start at 1 and never reach this).
 const WAKE: u64 = u64::MAX;
 const EVENTS: usize = 64;
-const STACK: usize = 256 * 1024;
 
 struct Shared {
     epoll: OwnedFd,
