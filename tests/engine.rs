@@ -571,10 +571,7 @@ mod wire {
         assert_eq!(more, 100_000);
         // The job is blocked on its pipe: a kill still gets through, and the end is reported.
         rjob::protocol::write_frame(&mut &sock, &Frame::Kill).unwrap();
-        let mut rest = Vec::new();
-        while let Some(f) = r.next_frame().unwrap() {
-            rest.push(f);
-        }
+        let rest = until_done(&mut r);
         let events: Vec<_> = rest
             .iter()
             .filter(|f| !matches!(f, Frame::Data { .. }))
@@ -593,6 +590,92 @@ mod wire {
             })
             .sum();
         assert!(late as u64 <= rjob::protocol::END_ALLOWANCE, "{late}");
+        // After Done it waits for another job: the end of the stream lets it go.
+        drop(r);
+        drop(sock);
+        assert_eq!(exits(c), 0);
+    }
+
+    /// The frames up to and with `Done`.
+    fn until_done(r: &mut FrameReader<&UnixStream>) -> Vec<Frame> {
+        let mut got = Vec::new();
+        while got.last() != Some(&Frame::Done) {
+            match r.next_frame().unwrap() {
+                Some(f) => got.push(f),
+                None => panic!("the stream ended before Done: {got:?}"),
+            }
+        }
+        got
+    }
+
+    /// One job's frames (`Done` reached) without its output: Started and Exited.
+    fn events(r: &mut FrameReader<&UnixStream>) -> Vec<Frame> {
+        until_done(r)
+            .into_iter()
+            .filter(|f| !matches!(f, Frame::Data { .. } | Frame::Done))
+            .map(|f| match f {
+                Frame::Started { .. } => Frame::Started { pid: 0 },
+                f => f,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn after_done_the_same_supervisor_runs_the_next_job_and_drops_the_last_ones_commands() {
+        let (c, sock) = supervisor();
+        let mut r = FrameReader::new(&sock);
+        launch(
+            &sock,
+            VERSION,
+            serde_json::json!({"argv": ["/bin/sh", "-c", "exit 3"]}),
+        );
+        assert_eq!(
+            events(&mut r),
+            [Frame::Started { pid: 0 }, Frame::Exited(Exit::Code(3))]
+        );
+        // What an engine may have sent before it read Done (credit, input, a stop) is about the
+        // job that ended: the next job must not get any of it.
+        for f in [
+            Frame::Credit { bytes: 1 },
+            Frame::Input {
+                bytes: b"x".to_vec(),
+                close: true,
+            },
+            Frame::Term { grace_ms: 0 },
+            Frame::Kill,
+        ] {
+            rjob::protocol::write_frame(&mut &sock, &f).unwrap();
+        }
+        launch(
+            &sock,
+            VERSION,
+            serde_json::json!({"argv": ["/bin/sh", "-c", "echo $PPID; sleep 0.2; exit 4"]}),
+        );
+        let frames = until_done(&mut r);
+        let data: Vec<u8> = frames
+            .iter()
+            .flat_map(|f| match f {
+                Frame::Data { bytes, .. } => bytes.clone(),
+                _ => Vec::new(),
+            })
+            .collect();
+        assert_eq!(
+            String::from_utf8_lossy(&data).trim(),
+            c.id().to_string(),
+            "the same supervisor started it"
+        );
+        assert!(
+            frames.contains(&Frame::Exited(Exit::Code(4))),
+            "neither the stop nor the credit of the job before reached it: {frames:?}"
+        );
+        // A third, while idle: the end of the stream lets it go, with code 0.
+        launch(&sock, VERSION, serde_json::json!({"argv": ["/bin/true"]}));
+        assert_eq!(
+            events(&mut r),
+            [Frame::Started { pid: 0 }, Frame::Exited(Exit::Code(0))]
+        );
+        drop(r);
+        drop(sock);
         assert_eq!(exits(c), 0);
     }
 }

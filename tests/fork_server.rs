@@ -171,6 +171,50 @@ fn a_killed_spare_is_replaced() {
     assert!(eventually(5.0, || procs_with(&t).is_empty()));
 }
 
+/// A supervisor whose job ended cleanly runs a later job, which saves a start the fork and the
+/// exit of one (issue 7). A stopped job's supervisor is not handed on and leaves; an idle one that
+/// died is passed over; no more than `IDLE_MAX` wait.
+#[test]
+fn a_supervisor_whose_job_ended_cleanly_runs_a_later_one() {
+    let _one = one();
+    let t = token();
+    let supervisor_of = |id: u64| -> i32 {
+        assert_eq!(wait_done(id, 10).state, JobState::Completed);
+        let line = &stdout_lines(id)[0];
+        line.split(' ').next().unwrap().parse().unwrap()
+    };
+    let a = supervisor_of(sh("echo $PPID"));
+    assert!(alive(a), "it waits for the next job");
+    assert_eq!(supervisor_of(sh("echo $PPID; exit 0")), a, "the next job's");
+    // A job stopped on the same supervisor: it leaves with the job, and no later job gets it.
+    let s = sh(&format!("exec sleep 60 {t}"));
+    assert_eq!(pids_of(s).1, a);
+    assert_eq!(stop_and_wait(s, false), JobState::Stopped);
+    assert!(
+        eventually(5.0, || !alive(a)),
+        "the stopped job's supervisor left"
+    );
+    // One killed while idle is passed over.
+    let b = supervisor_of(sh("echo $PPID"));
+    assert_ne!(b, a);
+    // SAFETY: a supervisor of ours (the parent of our job's shell), idle and alive just above.
+    unsafe { libc::kill(b, libc::SIGKILL) };
+    assert!(eventually(5.0, || !alive(b)));
+    let c = supervisor_of(sh("echo $PPID"));
+    assert!(c != b && c != a && alive(c));
+    // Four jobs that end together: two of their supervisors wait, the others leave.
+    let four: Vec<u64> = (0..4)
+        .map(|_| sh(&format!("sleep 0.3; echo $PPID {t}")))
+        .collect();
+    let sups: Vec<i32> = four.iter().map(|&id| supervisor_of(id)).collect();
+    assert!(
+        eventually(5.0, || sups.iter().filter(|&&p| alive(p)).count()
+            <= fork_server::IDLE_MAX),
+        "idle: {:?}",
+        sups.iter().filter(|&&p| alive(p)).collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn without_a_fork_server_the_engine_spawns_supervisors_itself() {
     let _one = one();

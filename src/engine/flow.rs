@@ -18,7 +18,8 @@ pub struct Control {
     sock: UnixStream,
     /// One frame at a time: two threads writing at once must not interleave their bytes.
     write: Mutex<()>,
-    /// A write failed part-way: the stream is out of step, nothing more may be sent.
+    /// Nothing more may be sent: a write failed part-way (the stream is out of step), or the job
+    /// is over and its supervisor was handed on.
     broken: AtomicBool,
 }
 
@@ -47,6 +48,21 @@ impl Control {
             self.broken.store(true, Ordering::Release);
         }
         r
+    }
+
+    /// The job is over: no frame for it is sent from now on, whoever still holds this. Returns
+    /// the socket (a new fd on it) for its supervisor's next job; None when it is out of step.
+    pub fn hand_over(&self) -> Option<UnixStream> {
+        let _one = crate::engine::job::lock(&self.write);
+        if self.broken.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        self.sock.try_clone().ok()
+    }
+
+    /// Ends the stream both ways, whoever else holds it: the supervisor reads its end and leaves.
+    pub fn close(&self) {
+        let _ = self.sock.shutdown(std::net::Shutdown::Both);
     }
 
     /// The socket, for the reactor's reads (reads and writes go their own ways on a socket).

@@ -176,11 +176,50 @@ impl Follow {
                 })
             })
         });
+        crate::engine::orphans::forget(job.id);
+        // Handed on before the job is seen finished, so that a start after a wait finds it.
+        let clean = self.done && failure.is_none();
+        let left = self.hand_over(clean);
         // The end state comes from the supervisor's report, not from reaping: where the runtime
         // reaps every child (pwsh as PID 1, or started with SIGCHLD ignored) waitpid answers ECHILD.
         job.finish(failure);
-        self.supervisor.reap();
-        crate::engine::orphans::forget(job.id);
+        if let Some((control, mut supervisor)) = left {
+            control.close();
+            supervisor.reap();
+        }
+    }
+
+    /// Hands the supervisor of a job that ended cleanly (Done, an exit status, no stop asked) to
+    /// the next start. Any other is returned, to be let go: it leaves once its socket ends.
+    ///
+    /// No stop can slip past: a stop records itself before it looks for the job's supervisor
+    /// watch (forgotten by now) and sends (refused once the socket was handed over), so one that
+    /// was not seen here neither signals nor reaches the supervisor. A stopped job's supervisor
+    /// is never handed on: a forced stop's watch may still signal it.
+    fn hand_over(self, clean: bool) -> Option<(Arc<Control>, SupervisorProc)> {
+        let Follow {
+            control,
+            supervisor,
+            remote,
+            job,
+            ..
+        } = self;
+        match supervisor {
+            SupervisorProc::Forked(f) if clean && remote.is_none() => {
+                let sock = {
+                    let st = job.status();
+                    st.stop.is_none().then(|| control.hand_over()).flatten()
+                };
+                match sock {
+                    Some(sock) => {
+                        crate::engine::fork_server::recycle(sock, f);
+                        None
+                    }
+                    None => Some((control, SupervisorProc::Forked(f))),
+                }
+            }
+            other => Some((control, other)),
+        }
     }
 
     /// Applies every whole frame received; output under one lock of the store.

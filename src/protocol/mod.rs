@@ -54,7 +54,8 @@ pub enum Exit {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
-    /// Engine to supervisor, first and once: what to run (JSON of the start spec).
+    /// Engine to supervisor, first: what to run (JSON of the start spec). After `Done` the engine
+    /// may send the next job's `Launch` on the same stream, or close it.
     Launch { version: u16, spec: Vec<u8> },
     /// SIGTERM to the job's tree, SIGKILL to what is left after `grace_ms`.
     Term { grace_ms: u64 },
@@ -74,7 +75,8 @@ pub enum Frame {
     Data { stream: u8, bytes: Vec<u8> },
     /// The job's main process ended.
     Exited(Exit),
-    /// Every process of the job is gone and all its output was sent; the supervisor exits next.
+    /// Every process of the job is gone and all its output was sent; the supervisor waits for the
+    /// next `Launch`, and exits at the end of the stream.
     Done,
 }
 

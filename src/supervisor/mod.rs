@@ -1,10 +1,12 @@
-//! The per-job supervisor process (`rjob-supervisor`).
+//! The job supervisor process (`rjob-supervisor`): one per running job.
 //!
 //! It is a child subreaper, so every descendant of the job stays below it even after `setsid` or
 //! a double fork. It reaps its own children only (it is its own process, so `waitpid(-1)` is safe
 //! here, unlike inside pwsh), reports the job's exit status to the engine, stops the tree on
 //! command with SIGTERM then SIGKILL after the grace period, and stops it too when the engine's end
-//! of the socket closes (pwsh exited or was killed).
+//! of the socket closes (pwsh exited or was killed). Once a job is over and every child reaped
+//! (a subreaper without children has no descendants), it waits on the same socket for the
+//! engine's next job, or leaves when the socket ends.
 //!
 //! With `--stdio` (remote jobs, started by sshd) it speaks the same protocol over its stdin and
 //! stdout instead of a socket on fd 0: end of stdin is a lost connection and stops the tree. Both
@@ -26,8 +28,8 @@ pub mod stdin;
 pub mod tree;
 
 use crate::protocol::{
-    Decoder, Exit, Frame, FrameReader, Launch, END_ALLOWANCE, INITIAL_WINDOW, MAX_DATA, RECORDS,
-    STDERR, STDOUT, VERSION,
+    Decoder, Exit, Frame, Launch, END_ALLOWANCE, INITIAL_WINDOW, MAX_DATA, RECORDS, STDERR, STDOUT,
+    VERSION,
 };
 use crate::supervisor::child::{
     close_inherited_fds, reset_signals, spawn_job, stdio_to_null, JobIo,
@@ -63,56 +65,88 @@ pub fn run_with_default_signals(stdio: bool) -> i32 {
     close_inherited_fds();
     // SAFETY: prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
-    let Some(ctl) = take_link(stdio) else {
+    let Some(mut ctl) = take_link(stdio) else {
         return 2;
     };
-    // Made while the supervisor waits for its job (a warm one waits ahead of the start), so
-    // that they are not on the start's path.
-    let prepared = Prepared::new();
-    let mut reader = FrameReader::new(&ctl.rd);
-    let (version, spec) = match reader.next_frame() {
-        Ok(Some(Frame::Launch { version, spec })) => (version, spec),
-        _ => return 2,
-    };
-    let (_, pending) = reader.into_parts();
-    let refuse = |message: String| {
-        let _ = crate::protocol::write_frame(
-            &mut &ctl.wr,
-            &Frame::SpawnError {
-                errno: libc::EPROTO,
-                message,
-            },
-        );
-        2
-    };
+    let mut dec = Decoder::new();
+    let mut reaper = None;
+    // One job after another: once a job is over (`Done` sent, no child left, so no descendant
+    // either) the engine may send the next job's Launch on the same socket, which saves a start
+    // the fork and the exit of a supervisor (issue 7), or close the socket.
+    let mut first = true;
+    loop {
+        // Made while the supervisor waits for its job (a warm one waits ahead of the start), so
+        // that they are not on the start's path.
+        let prepared = Prepared::new(reaper.take());
+        let Some((version, spec)) = next_launch(&ctl.rd, &mut dec) else {
+            return if first { 2 } else { 0 };
+        };
+        let launch = match parse_launch(version, &spec) {
+            Ok(l) => l,
+            Err(message) => return spawn_error(&ctl, libc::EPROTO, message, 2),
+        };
+        let started = match prepared {
+            Ok(p) => start(&launch, ctl, dec, p),
+            Err(e) => Err((ctl, e)),
+        };
+        let mut s = match started {
+            Ok(s) => s,
+            Err((ctl, e)) => {
+                return spawn_error(&ctl, e.raw_os_error().unwrap_or(0), e.to_string(), 1)
+            }
+        };
+        if !s.run() {
+            return 0;
+        }
+        (ctl, dec, reaper, first) = (s.ctl, s.dec, Some(s.reaper), false);
+    }
+}
+
+/// The start spec of a Launch in a version this build speaks, or why not.
+fn parse_launch(version: u16, spec: &[u8]) -> Result<Launch, String> {
     if version != VERSION {
-        return refuse(format!(
+        return Err(format!(
             "the job supervisor speaks protocol version {VERSION}, not {version}"
         ));
     }
-    let launch: Launch = match serde_json::from_slice(&spec) {
-        Ok(l) => l,
-        Err(e) => return refuse(format!("bad launch spec: {e}")),
-    };
-    let started = match prepared {
-        Ok(p) => start(&launch, ctl, pending, p),
-        Err(e) => Err((ctl, e)),
-    };
-    let mut s = match started {
-        Ok(s) => s,
-        Err((ctl, e)) => {
-            let _ = crate::protocol::write_frame(
-                &mut &ctl.wr,
-                &Frame::SpawnError {
-                    errno: e.raw_os_error().unwrap_or(0),
-                    message: e.to_string(),
-                },
-            );
-            return 1;
+    serde_json::from_slice(spec).map_err(|e| format!("bad launch spec: {e}"))
+}
+
+/// Tells the engine why the job did not start; returns `code`, the supervisor's exit code.
+fn spawn_error(ctl: &Link, errno: i32, message: String, code: i32) -> i32 {
+    let _ = crate::protocol::write_frame(&mut &ctl.wr, &Frame::SpawnError { errno, message });
+    code
+}
+
+/// Waits for the next `Launch`: (version, spec), or None at the end of the stream or on garbage.
+/// Commands the engine sent for the job before it read that job's `Done` (credit, input, a stop)
+/// may come first; that job is over, so they are dropped.
+fn next_launch(rd: &File, dec: &mut Decoder) -> Option<(u16, Vec<u8>)> {
+    loop {
+        match dec.next_frame() {
+            Ok(Some(Frame::Launch { version, spec })) => return Some((version, spec)),
+            Ok(Some(
+                Frame::Term { .. } | Frame::Kill | Frame::Credit { .. } | Frame::Input { .. },
+            )) => continue,
+            Ok(Some(_)) | Err(_) => return None,
+            Ok(None) => {}
         }
-    };
-    s.run();
-    0
+        match dec.read_from(&mut &*rd) {
+            Ok(0) => return None,
+            Ok(_) => {}
+            // After a job the socket is non-blocking: wait for it here.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let mut p = libc::pollfd {
+                    fd: rd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                unsafe { libc::poll(&mut p, 1, -1) };
+            }
+            Err(_) => return None,
+        }
+    }
 }
 
 /// Moves the engine's stream off fd 0 (and fd 1 with `stdio`) to close-on-exec fds and points
@@ -134,11 +168,11 @@ fn take_link(stdio: bool) -> Option<Link> {
     }
 }
 
-/// Writes `buf` whole on a non-blocking fd, or gives up at `deadline`.
-fn write_all_by(f: &File, mut buf: &[u8], deadline: Instant) {
+/// Writes `buf` whole on a non-blocking fd, or gives up at `deadline`. True when all went out.
+fn write_all_by(f: &File, mut buf: &[u8], deadline: Instant) -> bool {
     while !buf.is_empty() {
         match (&mut &*f).write(buf) {
-            Ok(0) => return,
+            Ok(0) => return false,
             Ok(n) => buf = &buf[n..],
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -146,7 +180,7 @@ fn write_all_by(f: &File, mut buf: &[u8], deadline: Instant) {
                     .saturating_duration_since(Instant::now())
                     .as_millis() as i32;
                 if left == 0 {
-                    return;
+                    return false;
                 }
                 let mut p = libc::pollfd {
                     fd: f.as_raw_fd(),
@@ -156,9 +190,10 @@ fn write_all_by(f: &File, mut buf: &[u8], deadline: Instant) {
                 // SAFETY: one valid pollfd.
                 unsafe { libc::poll(&mut p, 1, left) };
             }
-            Err(_) => return,
+            Err(_) => return false,
         }
     }
+    true
 }
 
 /// A close-on-exec pipe: (read end, write end).
@@ -218,9 +253,17 @@ struct Prepared {
 }
 
 impl Prepared {
-    fn new() -> io::Result<Prepared> {
+    /// `reaper`: the one the last job's start made, if this supervisor ran a job before.
+    fn new(reaper: Option<Reaper>) -> io::Result<Prepared> {
+        let reaper = match reaper {
+            Some(r) => {
+                r.reset();
+                r
+            }
+            None => Reaper::new()?,
+        };
         let p = Prepared {
-            reaper: Reaper::new()?,
+            reaper,
             out: pipe()?,
             err: pipe()?,
             records: pipe()?,
@@ -305,7 +348,8 @@ fn start(
 }
 
 impl Supervisor {
-    fn run(&mut self) {
+    /// Follows the job to its end. True when the engine got `Done` and may send the next job.
+    fn run(&mut self) -> bool {
         self.flush_out(); // Started
                           // Commands that came with the launch.
         self.commands();
@@ -318,14 +362,15 @@ impl Supervisor {
             }
             self.wait_and_handle();
         }
-        if !self.engine_gone {
-            self.queue(&Frame::Done);
-            write_all_by(
-                &self.ctl.wr,
-                &self.out[self.out_pos..],
-                Instant::now() + FINAL_WRITE,
-            );
+        if self.engine_gone {
+            return false;
         }
+        self.queue(&Frame::Done);
+        write_all_by(
+            &self.ctl.wr,
+            &self.out[self.out_pos..],
+            Instant::now() + FINAL_WRITE,
+        )
     }
 
     /// Output may be read now: within credit, or (tree gone) within the leftover allowance; or

@@ -32,6 +32,14 @@ impl Reaper {
         })
     }
 
+    /// Ready for the next job: the last one's children are all reaped.
+    pub fn reset(&self) {
+        self.main_pid.set(0);
+        self.main_status.set(None);
+        self.main_reaped.set(false);
+        self.all_gone.set(false);
+    }
+
     pub fn set_main(&self, pid: i32) {
         self.main_pid.set(pid);
     }
