@@ -185,7 +185,10 @@ fn a_supervisor_whose_job_ended_cleanly_runs_a_later_one() {
     };
     let a = supervisor_of(sh("echo $PPID"));
     assert!(alive(a), "it waits for the next job");
+    let fds = fd_targets(a).len();
     assert_eq!(supervisor_of(sh("echo $PPID; exit 0")), a, "the next job's");
+    // The next job's pipes are made before it comes, the last one's all closed.
+    assert_eq!(fd_targets(a).len(), fds, "{:?}", fd_targets(a));
     // A job stopped on the same supervisor: it leaves with the job, and no later job gets it.
     let s = sh(&format!("exec sleep 60 {t}"));
     assert_eq!(pids_of(s).1, a);
@@ -326,6 +329,12 @@ fn a_job_gets_the_engines_environment_and_folder_as_they_are_at_its_start() {
 #[ignore = "run by a_killed_engine_takes_the_server_and_supervisors_with_it"]
 fn engine_to_kill() {
     let t = std::env::var("RJOB_TEST_TOKEN").expect("the outer test sets the token");
+    // Three jobs that end together: the supervisors of two wait for later jobs (one is the next
+    // job's), and must go with the engine too.
+    let short: Vec<u64> = (0..3).map(|_| sh("sleep 0.2")).collect();
+    for id in short {
+        wait_done(id, 10);
+    }
     let id = sh(&format!(
         "sleep 60 {t} & setsid sleep 60 {t} & exec sleep 60 {t}"
     ));
@@ -368,8 +377,8 @@ fn a_killed_engine_takes_the_server_and_supervisors_with_it() {
         }
     }
     assert!(
-        pids.len() >= 4,
-        "server, supervisor, job and a spare: {pids:?}"
+        pids.len() >= 5,
+        "server, supervisor, job, a spare and an idle supervisor: {pids:?}"
     );
     // The engine is timeout's child: kill it, as kill -9 of pwsh would.
     let engine = children(child.id() as i32);

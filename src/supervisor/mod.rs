@@ -69,15 +69,14 @@ pub fn run_with_default_signals(stdio: bool) -> i32 {
         return 2;
     };
     let mut dec = Decoder::new();
-    let mut reaper = None;
+    // Made while the supervisor waits for its job (a warm one waits ahead of the start), so that
+    // they are not on the start's path.
+    let (mut reaper, mut pipes) = (Reaper::new(), Pipes::new());
     // One job after another: once a job is over (`Done` sent, no child left, so no descendant
     // either) the engine may send the next job's Launch on the same socket, which saves a start
     // the fork and the exit of a supervisor (issue 7), or close the socket.
     let mut first = true;
     loop {
-        // Made while the supervisor waits for its job (a warm one waits ahead of the start), so
-        // that they are not on the start's path.
-        let prepared = Prepared::new(reaper.take());
         let Some((version, spec)) = next_launch(&ctl.rd, &mut dec) else {
             return if first { 2 } else { 0 };
         };
@@ -85,9 +84,9 @@ pub fn run_with_default_signals(stdio: bool) -> i32 {
             Ok(l) => l,
             Err(message) => return spawn_error(&ctl, libc::EPROTO, message, 2),
         };
-        let started = match prepared {
-            Ok(p) => start(&launch, ctl, dec, p),
-            Err(e) => Err((ctl, e)),
+        let started = match (reaper, pipes) {
+            (Ok(r), Ok(p)) => start(&launch, ctl, dec, r, p),
+            (Err(e), _) | (_, Err(e)) => Err((ctl, e)),
         };
         let mut s = match started {
             Ok(s) => s,
@@ -95,10 +94,11 @@ pub fn run_with_default_signals(stdio: bool) -> i32 {
                 return spawn_error(&ctl, e.raw_os_error().unwrap_or(0), e.to_string(), 1)
             }
         };
-        if !s.run() {
+        let Some(next) = s.run() else {
             return 0;
-        }
-        (ctl, dec, reaper, first) = (s.ctl, s.dec, Some(s.reaper), false);
+        };
+        s.reaper.reset();
+        (ctl, dec, reaper, pipes, first) = (s.ctl, s.dec, Ok(s.reaper), next, false);
     }
 }
 
@@ -243,27 +243,17 @@ struct Supervisor {
     buf: Vec<u8>,
 }
 
-/// What a job's start needs that does not depend on the job: its reaper and the pipes for its
-/// stdout, stderr and records (read ends non-blocking).
-struct Prepared {
-    reaper: Reaper,
+/// The pipes for a job's stdout, stderr and records (read ends non-blocking), made before the job
+/// comes.
+struct Pipes {
     out: (OwnedFd, OwnedFd),
     err: (OwnedFd, OwnedFd),
     records: (OwnedFd, OwnedFd),
 }
 
-impl Prepared {
-    /// `reaper`: the one the last job's start made, if this supervisor ran a job before.
-    fn new(reaper: Option<Reaper>) -> io::Result<Prepared> {
-        let reaper = match reaper {
-            Some(r) => {
-                r.reset();
-                r
-            }
-            None => Reaper::new()?,
-        };
-        let p = Prepared {
-            reaper,
+impl Pipes {
+    fn new() -> io::Result<Pipes> {
+        let p = Pipes {
             out: pipe()?,
             err: pipe()?,
             records: pipe()?,
@@ -279,10 +269,10 @@ fn start(
     l: &Launch,
     ctl: Link,
     dec: Decoder,
-    p: Prepared,
+    reaper: Reaper,
+    p: Pipes,
 ) -> Result<Supervisor, (Link, io::Error)> {
-    let Prepared {
-        reaper,
+    let Pipes {
         out: (out_r, out_w),
         err: (err_r, err_w),
         records,
@@ -348,8 +338,9 @@ fn start(
 }
 
 impl Supervisor {
-    /// Follows the job to its end. True when the engine got `Done` and may send the next job.
-    fn run(&mut self) -> bool {
+    /// Follows the job to its end. When the engine got `Done` and may send the next job: the
+    /// pipes for that job, made before `Done` went out, so that a Launch right after finds them.
+    fn run(&mut self) -> Option<io::Result<Pipes>> {
         self.flush_out(); // Started
                           // Commands that came with the launch.
         self.commands();
@@ -363,14 +354,16 @@ impl Supervisor {
             self.wait_and_handle();
         }
         if self.engine_gone {
-            return false;
+            return None;
         }
+        let next = Pipes::new();
         self.queue(&Frame::Done);
         write_all_by(
             &self.ctl.wr,
             &self.out[self.out_pos..],
             Instant::now() + FINAL_WRITE,
         )
+        .then_some(next)
     }
 
     /// Output may be read now: within credit, or (tree gone) within the leftover allowance; or
