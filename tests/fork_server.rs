@@ -271,6 +271,7 @@ fn nothing_of_the_engine_leaks_into_the_server_supervisors_or_jobs() {
     .is_ok_and(|w| w.contains("nanosleep"))));
     let job: Vec<i32> = fd_targets(main).into_iter().map(|(fd, _)| fd).collect();
     assert_eq!(job, [0, 1, 2], "{:?}", fd_targets(main));
+    assert_eq!(fd_targets(main)[0].1, "/dev/null", "its stdin");
     // The supervisor holds one socket (its own; the other job's is not there) and pipes.
     let mut sockets: Vec<String> = fd_targets(sup)
         .into_iter()

@@ -54,11 +54,12 @@ pub fn spawn_job(l: &Launch, cookie: Option<&str>, jio: JobIo) -> io::Result<Spa
         .as_deref()
         .map(|d| c_string(d.as_bytes()))
         .transpose()?;
+    // Without one, the job keeps fd 0 as it finds it: the supervisor's /dev/null.
     let (stdin, ours) = if l.stdin.is_some() || l.stdin_pipe {
         let (r, w) = crate::supervisor::pipe()?;
-        (r, Some(File::from(w)))
+        (Some(r), Some(File::from(w)))
     } else {
-        (File::open("/dev/null")?.into(), None)
+        (None, None)
     };
     // dup2 onto its own fd would leave close-on-exec set on some C libraries: keep it off fd 3.
     let records = match jio.records {
@@ -68,7 +69,9 @@ pub fn spawn_job(l: &Launch, cookie: Option<&str>, jio: JobIo) -> io::Result<Spa
     // Sources are never fds 0-2 (the supervisor holds /dev/null there), so no dup2 below
     // overwrites a source before it is used.
     let mut actions = FileActions::new()?;
-    actions.dup2(&stdin, 0)?;
+    if let Some(fd) = &stdin {
+        actions.dup2(fd, 0)?;
+    }
     actions.dup2(&jio.stdout, 1)?;
     actions.dup2(&jio.stderr, 2)?;
     if let Some(r) = &records {

@@ -211,7 +211,9 @@ fn set_nonblocking(fd: RawFd) {
     // SAFETY: fcntl on an fd we own.
     unsafe {
         let fl = libc::fcntl(fd, libc::F_GETFL);
-        if fl >= 0 {
+        // Already so when it shares its file with one set before (the socket's two fds), or
+        // after a job on a reused supervisor.
+        if fl >= 0 && fl & libc::O_NONBLOCK == 0 {
             libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK);
         }
     }
@@ -243,26 +245,26 @@ struct Supervisor {
     buf: Vec<u8>,
 }
 
-/// The pipes for a job's stdout, stderr and records (read ends non-blocking), made before the job
-/// comes.
+/// The pipes for a job's stdout and stderr (read ends non-blocking), made before the job comes.
+/// The records pipe is made at the start of a job that asks for one (a script job), so that a
+/// native job's start does not make and close one for nothing.
 struct Pipes {
     out: (OwnedFd, OwnedFd),
     err: (OwnedFd, OwnedFd),
-    records: (OwnedFd, OwnedFd),
 }
 
 impl Pipes {
     fn new() -> io::Result<Pipes> {
-        let p = Pipes {
-            out: pipe()?,
-            err: pipe()?,
-            records: pipe()?,
-        };
-        for (r, _) in [&p.out, &p.err, &p.records] {
-            set_nonblocking(r.as_raw_fd());
-        }
-        Ok(p)
+        Ok(Pipes {
+            out: read_nonblocking(pipe()?),
+            err: read_nonblocking(pipe()?),
+        })
     }
+}
+
+fn read_nonblocking(p: (OwnedFd, OwnedFd)) -> (OwnedFd, OwnedFd) {
+    set_nonblocking(p.0.as_raw_fd());
+    p
 }
 
 fn start(
@@ -275,11 +277,14 @@ fn start(
     let Pipes {
         out: (out_r, out_w),
         err: (err_r, err_w),
-        records,
     } = p;
-    let (rec_r, rec_w) = match records {
-        (r, w) if l.records => (Some(r), Some(w)),
-        _ => (None, None),
+    let (rec_r, rec_w) = match l.records.then(pipe).transpose() {
+        Ok(Some(p)) => {
+            let (r, w) = read_nonblocking(p);
+            (Some(r), Some(w))
+        }
+        Ok(None) => (None, None),
+        Err(e) => return Err((ctl, e)),
     };
     let jio = JobIo {
         stdout: out_w,
