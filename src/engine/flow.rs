@@ -103,3 +103,28 @@ impl Waker {
         self.0.as_raw_fd()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::FrameReader;
+
+    #[test]
+    fn once_handed_over_nothing_more_is_sent_for_the_job() {
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        let c = Control::new(ours).unwrap();
+        c.send(&Frame::Credit { bytes: 1 }).unwrap();
+        let next = c.hand_over().expect("a socket for the next job");
+        // A stop of the old job that comes late must not reach the next one.
+        assert!(c.send(&Frame::Kill).is_err());
+        assert!(c.hand_over().is_none(), "handed over once");
+        Control::new(next)
+            .unwrap()
+            .send(&Frame::Term { grace_ms: 7 })
+            .unwrap();
+        drop(c);
+        let mut r = FrameReader::new(&theirs);
+        assert_eq!(r.next_frame().unwrap(), Some(Frame::Credit { bytes: 1 }));
+        assert_eq!(r.next_frame().unwrap(), Some(Frame::Term { grace_ms: 7 }));
+    }
+}
