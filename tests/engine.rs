@@ -76,6 +76,46 @@ fn files_that_are_not_programs_are_refused_not_run_through_a_shell() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A bare name is looked up as `execvp` does, on the job's own PATH (not on the supervisor's,
+/// which may be older): a folder that does not have it, or has it without an execute bit, is
+/// passed over; with no runnable one, the error says why.
+#[test]
+fn a_bare_name_is_looked_up_on_the_jobs_path() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("rjob-path-{}", std::process::id()));
+    let (empty, denied, found) = (dir.join("empty"), dir.join("denied"), dir.join("found"));
+    for d in [&empty, &denied, &found] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let name = format!("rjob-path-probe-{}", std::process::id());
+    std::fs::write(denied.join(&name), "#!/bin/sh\necho denied\n").unwrap();
+    std::fs::write(found.join(&name), "#!/bin/sh\necho found\n").unwrap();
+    std::fs::set_permissions(found.join(&name), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let with_path = |path: &str| {
+        let mut s = spec(&[&name]);
+        s.env = Some([("PATH".to_string(), path.to_string())].into());
+        engine::start(s)
+    };
+    let path = format!(
+        "{}:{}:{}",
+        empty.display(),
+        denied.display(),
+        found.display()
+    );
+    let id = with_path(&path).unwrap();
+    assert_eq!(wait_done(id, 10).state, JobState::Completed);
+    assert_eq!(stdout_lines(id), ["found"]);
+    match with_path(&format!("{}:{}", empty.display(), denied.display())) {
+        Err(EngineError::Spawn(m)) => assert!(m.contains("permission denied"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    match with_path(empty.to_str().unwrap()) {
+        Err(EngineError::Spawn(m)) => assert!(m.contains("executable not found"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn argv_is_passed_literally() {
     let tricky = [
