@@ -61,26 +61,22 @@ pub fn spawn_job(l: &Launch, cookie: Option<&str>, jio: JobIo) -> io::Result<Spa
     } else {
         (None, None)
     };
-    // dup2 onto its own fd would leave close-on-exec set on some C libraries: keep it off fd 3.
+    // dup2 onto its own fd does nothing, so close-on-exec would stay set: keep it off fd 3.
     let records = match jio.records {
         Some(fd) if fd.as_raw_fd() == RECORDS_FD => Some(fd.try_clone()?),
         other => other,
     };
     // Sources are never fds 0-2 (the supervisor holds /dev/null there), and a source at fd 3 is
     // used before fd 3 is written, so no dup2 overwrites a source before it is used.
-    let mut dups = [(-1, -1); 4];
-    let mut n = 0;
-    for (fd, to) in [
+    let dups: Vec<(i32, i32)> = [
         (stdin.as_ref().map(|f| f.as_raw_fd()), 0),
         (Some(jio.stdout.as_raw_fd()), 1),
         (Some(jio.stderr.as_raw_fd()), 2),
         (records.as_ref().map(|f| f.as_raw_fd()), RECORDS_FD),
-    ] {
-        if let Some(fd) = fd {
-            dups[n] = (fd, to);
-            n += 1;
-        }
-    }
+    ]
+    .into_iter()
+    .filter_map(|(fd, to)| Some((fd?, to)))
+    .collect();
     let exes = candidates(exe, &env)?;
     let mut argv_p: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     argv_p.push(std::ptr::null());
@@ -91,7 +87,7 @@ pub fn spawn_job(l: &Launch, cookie: Option<&str>, jio: JobIo) -> io::Result<Spa
         exes: &exes_p,
         argv: argv_p.as_ptr(),
         envp: env_p.as_ptr(),
-        dups: &dups[..n],
+        dups: &dups,
         cwd: cwd.as_ref().map_or(std::ptr::null(), |d| d.as_ptr()),
         err: 0,
     };
@@ -282,8 +278,8 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
 /// must fail, not kill the supervisor; the job's child resets it before its exec.
 pub fn reset_signals() {
     // The kernel's own sigaction layout: the C library's wrapper refuses signals 32 and 33, which
-    // it reserves (so `posix_spawn` leaves them alone), yet an ignored 32 or 33 is inherited
-    // through exec like any other: cleared here, it cannot reach the job.
+    // it reserves, yet an ignored 32 or 33 is inherited through exec like any other: cleared
+    // here, it cannot reach the job (whose child resets only SIGPIPE).
     #[repr(C)]
     struct KernelSigaction {
         handler: usize,

@@ -97,7 +97,6 @@ pub fn run_with_default_signals(stdio: bool) -> i32 {
         let Some(next) = s.run() else {
             return 0;
         };
-        s.reaper.reset();
         (ctl, dec, reaper, pipes, first) = (s.ctl, s.dec, Ok(s.reaper), next, false);
     }
 }
@@ -134,7 +133,6 @@ fn next_launch(rd: &File, dec: &mut Decoder) -> Option<(u16, Vec<u8>)> {
         match dec.read_from(&mut &*rd) {
             Ok(0) => return None,
             Ok(_) => {}
-            // After a job the socket is non-blocking: wait for it here.
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 let mut p = libc::pollfd {
                     fd: rd.as_raw_fd(),
@@ -149,8 +147,8 @@ fn next_launch(rd: &File, dec: &mut Decoder) -> Option<(u16, Vec<u8>)> {
     }
 }
 
-/// Moves the engine's stream off fd 0 (and fd 1 with `stdio`) to close-on-exec fds and points
-/// fds 0-2 at /dev/null.
+/// Moves the engine's stream off fd 0 (and fd 1 with `stdio`) to close-on-exec, non-blocking fds
+/// (the poll loop and `next_launch` wait on them) and points fds 0-2 at /dev/null.
 fn take_link(stdio: bool) -> Option<Link> {
     // SAFETY: fcntl on fds of this fresh, single-threaded process; each new fd is owned once, by
     // its File.
@@ -161,6 +159,8 @@ fn take_link(stdio: bool) -> Option<Link> {
             return None;
         }
         stdio_to_null();
+        set_nonblocking(rd);
+        set_nonblocking(wr);
         Some(Link {
             rd: File::from_raw_fd(rd),
             wr: File::from_raw_fd(wr),
@@ -211,9 +211,7 @@ fn set_nonblocking(fd: RawFd) {
     // SAFETY: fcntl on an fd we own.
     unsafe {
         let fl = libc::fcntl(fd, libc::F_GETFL);
-        // Already so when it shares its file with one set before (the socket's two fds), or
-        // after a job on a reused supervisor.
-        if fl >= 0 && fl & libc::O_NONBLOCK == 0 {
+        if fl >= 0 {
             libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK);
         }
     }
@@ -336,8 +334,6 @@ fn start(
         buf: Vec::new(),
     };
     s.queue(&Frame::Started { pid: main_pid });
-    set_nonblocking(s.ctl.rd.as_raw_fd());
-    set_nonblocking(s.ctl.wr.as_raw_fd());
     s.flush_out();
     Ok(s)
 }

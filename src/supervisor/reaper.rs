@@ -32,16 +32,13 @@ impl Reaper {
         })
     }
 
-    /// Ready for the next job: the last one's children are all reaped.
-    pub fn reset(&self) {
-        self.main_pid.set(0);
+    /// The job's main process, once it runs. What was known of a job before it on the same
+    /// supervisor (all of whose children were reaped) is forgotten.
+    pub fn set_main(&self, pid: i32) {
+        self.main_pid.set(pid);
         self.main_status.set(None);
         self.main_reaped.set(false);
         self.all_gone.set(false);
-    }
-
-    pub fn set_main(&self, pid: i32) {
-        self.main_pid.set(pid);
     }
 
     /// The fd to poll for POLLIN.
