@@ -85,24 +85,15 @@ pub struct Forked {
 /// server could give none: the caller spawns one itself.
 pub fn take(exe: &Path) -> io::Result<(UnixStream, Forked)> {
     let mut st = lock(&STATE);
-    // A server found gone is replaced now, and the supervisors it forked are no longer handed
-    // out: only it could say how they ended.
-    if st
-        .server
-        .as_ref()
-        .is_some_and(|s| s.pidfd.as_ref().is_some_and(ended))
-    {
-        if let Some(s) = st.server.take() {
-            end(s);
-        }
-    }
-    if let Some(s) = &st.server {
-        // One that already ran a job first: it saves the server a fork (and itself an exit).
-        loop {
-            let Some(w) = lock(&IDLE).pop() else { break };
-            if w.1.generation == s.generation && !has_ended(&w.1) {
-                return Ok(w);
-            }
+    // One that already ran a job first: it saves the server a fork (and itself an exit). Only
+    // while the server that forked it lives, since only that one can say how it ends; one whose
+    // server is gone is let go, and the server is replaced below.
+    while let Some(w) = lock(&IDLE).pop() {
+        let from_live_server = st.server.as_ref().is_some_and(|s| {
+            s.generation == w.1.generation && !s.pidfd.as_ref().is_some_and(ended)
+        });
+        if from_live_server && !has_ended(&w.1) {
+            return Ok(w);
         }
     }
     if st.server.is_none() {
