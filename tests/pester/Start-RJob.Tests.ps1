@@ -40,6 +40,23 @@ Describe 'Start-RJob' {
         Wait-RJob $job | Receive-RJob | Should -Be "hello from $((Get-Item TestDrive:/hello.sh).FullName)"
     }
 
+    It 'refuses a folder, even with execute bits and on PATH, and runs a program through a symlink' {
+        $dir = (New-Item -ItemType Directory TestDrive:/bin).FullName
+        $null = New-Item -ItemType Directory (Join-Path $dir 'folder-prog')
+        chmod 755 (Join-Path $dir 'folder-prog')
+        $null = New-Item -ItemType SymbolicLink -Path (Join-Path $dir 'linked-true') -Target /bin/true
+        $path = $env:PATH
+        try {
+            $env:PATH = "${dir}:$path"
+            foreach ($name in 'folder-prog', (Join-Path $dir 'folder-prog')) {
+                Start-RJob -FilePath $name -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+                $err[0].FullyQualifiedErrorId | Should -Be 'CommandNotFoundException,RJob.Commands.StartRJobCommand'
+            }
+            (Start-RJob -FilePath linked-true | Wait-RJob).State | Should -Be 'Completed'
+        }
+        finally { $env:PATH = $path }
+    }
+
     It 'honours -WorkingDirectory' {
         $job = Start-RJob -FilePath pwd -WorkingDirectory /usr
         Wait-RJob $job | Receive-RJob | Should -Be '/usr'

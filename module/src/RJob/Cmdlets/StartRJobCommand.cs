@@ -144,7 +144,7 @@ namespace RJob.Commands
             // only re-read /proc/self/mountinfo (a tenth of a millisecond a start).
             string target = path.StartsWith('/') ? path
                 : path.Contains('/') || path.StartsWith('~') ? GetUnresolvedProviderPathFromPSPath(path) : path;
-            string? exe = Remote != null ? path : Executable.Find(target, Environment.GetEnvironmentVariable("PATH"), _cwd);
+            string? exe = Remote != null ? path : Executable.Find(target, _cwd);
             if (exe == null)
             {
                 var e = new CommandNotFoundException($"The term '{path}' is not recognized as a name of an executable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.");

@@ -10,15 +10,15 @@ namespace RJob.Jobs
     internal static class Executable
     {
         /// <summary>The full path of an executable file: a path is checked as it is, a bare
-        /// name is looked up on PATH. Null when there is none.</summary>
-        public static string? Find(string nameOrPath, string? searchPath, string currentDirectory)
+        /// name is looked up on this process's PATH. Null when there is none.</summary>
+        public static string? Find(string nameOrPath, string currentDirectory)
         {
             if (nameOrPath.Contains('/'))
             {
                 var full = Path.GetFullPath(nameOrPath, currentDirectory);
                 return IsExecutableFile(full) ? full : null;
             }
-            foreach (var dir in (searchPath ?? "").Split(':'))
+            foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
             {
                 // An empty PATH entry means the current directory, as in POSIX shells.
                 var candidate = Path.Combine(dir.Length == 0 ? currentDirectory : dir, nameOrPath);
@@ -31,9 +31,10 @@ namespace RJob.Jobs
         {
             try
             {
-                if (!File.Exists(path)) return false;
+                // One stat: FileInfo reads the file's kind and mode together (false for a folder).
+                var file = new FileInfo(path);
                 const UnixFileMode anyExecute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
-                return (File.GetUnixFileMode(path) & anyExecute) != 0;
+                return file.Exists && (file.UnixFileMode & anyExecute) != 0;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
