@@ -45,7 +45,7 @@ $run = {
     foreach ($row in @(& $block)) { $rows.Add($row) }
 }
 & $run script { Invoke-ScriptStartPart $StartSamples }
-& $run native { Invoke-NativeStartPart $NativeCount ([math]::Max($Rounds, 5)) $binDir }
+& $run native { Invoke-NativeStartPart $NativeCount ([math]::Max($Rounds, 7)) $binDir }
 & $run stop { Invoke-StopPart $StopCount $ForceCount $IdleProcs $Rounds }
 & $run list { Invoke-ListPart $ListCount $Rounds }
 & $run import { Invoke-ImportPart $ModulePath ([math]::Max($Rounds, 5)) $binDir }

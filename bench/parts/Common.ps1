@@ -39,6 +39,20 @@ function Wait-Settled([double] $Limit = 5, [int] $Running = 2) {
     }
 }
 
+# CPU milliseconds this pwsh's runtime has spent so far in its background (tiered) JIT: the
+# thread(s) named ".NET Tiered Com...", from /proc (utime + stime, in clock ticks of 10 ms).
+function Get-JitCpuMs {
+    $ticks = 0
+    foreach ($task in [IO.Directory]::GetDirectories("/proc/$PID/task")) {
+        try {
+            if (-not [IO.File]::ReadAllText("$task/comm").StartsWith('.NET Tiered')) { continue }
+            $f = [IO.File]::ReadAllText("$task/stat").Split(')')[-1].Split(' ')
+            $ticks += [long]$f[12] + [long]$f[13]
+        } catch [IO.IOException] { } # the thread ended meanwhile
+    }
+    $ticks * 10
+}
+
 # One line of the table. Lower is better unless -HigherIsBetter. Ratio = RJob / Baseline.
 # A goal is either a ratio bound (-GoalRatio) or an absolute bound on RJob's value (-GoalValue);
 # Use is how much of the goal RJob uses (<= 1: met), which the chart draws.
