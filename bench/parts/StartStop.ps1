@@ -62,6 +62,24 @@ function Invoke-NativeStarts([int] $Count, [int] $Rounds, [string] $BinDir, [str
     New-BenchRow "Start $Count native jobs from C ($program)" ms $cm 'posix_spawn floor' $fm
 }
 
+# -Count unrelated idle processes (bench/idle-procs: a marker, a time limit): their pids and marker.
+function Start-IdleCrowd([int] $Count) {
+    $marker = "rjob-bench-idle-$([guid]::NewGuid().ToString('n').Substring(0, 12))"
+    $pids = [int[]]@(& (Join-Path $PSScriptRoot ../idle-procs) $Count $marker 900)
+    $crowd = @{ Pids = $pids; Marker = $marker }
+    if ($pids.Count -ne $Count) { Stop-IdleCrowd $crowd; throw "bench: started $($pids.Count) idle processes, not $Count" }
+    $crowd
+}
+
+# Kills them by pid, only those that still carry the marker (a pid may have been reused), and
+# waits until none runs (a dead one's cmdline is empty, reaped or not).
+function Stop-IdleCrowd($Crowd) {
+    $alive = { @($Crowd.Pids.Where({ $(try { [IO.File]::ReadAllText("/proc/$_/cmdline") } catch { '' }).StartsWith($Crowd.Marker) })) }
+    $ours = & $alive
+    if ($ours.Count) { /bin/kill -KILL @ours 2>$null }
+    Wait-Until { -not (& $alive).Count } 60 'the idle processes to end'
+}
+
 function Invoke-StopPart([int] $Count, [int] $ForceCount, [int] $IdleProcs, [int] $Rounds, [int] $ThreadLimit = 120) {
     $stopRJob = { param($n, $force)
         Clear-AllJobs
@@ -83,21 +101,17 @@ function Invoke-StopPart([int] $Count, [int] $ForceCount, [int] $IdleProcs, [int
         [double]@($out)[-1]
     }
     $null = & $stopRJob 10 $false # warm-up
-    $r = @(); $t = @(); $fi = @(); $ft = @()
+    $r = @(); $t = @(); $fi = @(); $ft = @(); $fb = @()
     foreach ($i in 1..$Rounds) { $r += & $stopRJob $Count $false; $t += & $stopThread $Count }
-    foreach ($i in 1..$Rounds) { $fi += & $stopRJob $ForceCount $true; $ft += & $stopThread $ForceCount }
-    $hangNote = if ($threadHangs) { "ThreadJob's Stop-Job hung in $threadHangs round(s) (killed after $ThreadLimit s)" } else { '' }
-    $marker = "rjob-bench-idle-$([guid]::NewGuid().ToString('n').Substring(0, 12))"
-    $pids = [int[]]@(& (Join-Path $PSScriptRoot ../idle-procs) $IdleProcs $marker 900)
-    $fb = @()
-    try {
-        if ($pids.Count -ne $IdleProcs) { throw "bench: started $($pids.Count) idle processes, not $IdleProcs" }
-        foreach ($i in 1..$Rounds) { $fb += & $stopRJob $ForceCount $true }
-    } finally {
-        # By pid, and only the ones that still carry the marker (a pid may have been reused).
-        $ours = @($pids.Where({ $(try { [IO.File]::ReadAllText("/proc/$_/cmdline") } catch { '' }).StartsWith($marker) }))
-        if ($ours.Count) { /bin/kill -KILL @ours 2>$null }
+    foreach ($i in 1..$Rounds) { $ft += & $stopThread $ForceCount }
+    # With and without the crowd in turns, so that the machine's drift over minutes (this one's
+    # speed varies by a third within the hour) falls on both alike.
+    foreach ($i in 1..$Rounds) {
+        $fi += & $stopRJob $ForceCount $true
+        $crowd = Start-IdleCrowd $IdleProcs
+        try { $fb += & $stopRJob $ForceCount $true } finally { Stop-IdleCrowd $crowd }
     }
+    $hangNote = if ($threadHangs) { "ThreadJob's Stop-Job hung in $threadHangs round(s) (killed after $ThreadLimit s)" } else { '' }
     $rm = Get-Median $r; $tm = Get-Median $t; $fim = Get-Median $fi; $ftm = Get-Median $ft; $fbm = Get-Median $fb
     Write-Host ("  stop {0}: RJob {1:N1} ms, thread jobs {2:N1} ms; -Force {3}: {4:N1} ms idle, {5:N1} ms with {6} processes" -f $Count, $rm, $tm, $ForceCount, $fim, $fbm, $IdleProcs)
     New-BenchRow "Stop $Count running jobs: Get-RJob | Stop-RJob" ms $rm "Get-Job | Stop-Job, $Count thread jobs" $tm -Note $hangNote
