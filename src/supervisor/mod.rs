@@ -160,7 +160,10 @@ fn take_link(stdio: bool) -> Option<Link> {
         }
         stdio_to_null();
         set_nonblocking(rd);
-        set_nonblocking(wr);
+        // The socket's two fds share one open file, and with it the flag.
+        if stdio {
+            set_nonblocking(wr);
+        }
         Some(Link {
             rd: File::from_raw_fd(rd),
             wr: File::from_raw_fd(wr),
