@@ -16,11 +16,11 @@ function Start-Sleepers([int] $Count) {
 
 function Invoke-NativeStartPart([int] $Count, [int] $Rounds, [string] $BinDir) {
     # /bin/true ends at once, so its exits overlap the next starts; sleep shows the start alone.
-    $commands = @(, @('/bin/true')) + @(, @('/bin/sleep', '600'))
+    $commands = @(@('/bin/true'), @('/bin/sleep', '600'))
     # Steady state, as the C side is from its first call: in a fresh pwsh, .NET recompiles the hot
     # methods of PowerShell and RJob (tiered JIT) for thousands of calls, and that compiling takes
-    # up to a core beside the starts. 1,000 starts were not enough (a later round still had 300-
-    # 500 ms of JIT CPU), so the same rounds as measured run until one adds at most 20 ms of it.
+    # up to a core beside the starts. 1,000 starts were not enough (later rounds still had up to
+    # 480 ms of JIT CPU), so the same rounds as measured run until one adds at most 20 ms of it.
     for ($pass = 1; $pass -le 20; $pass++) {
         $jit = Get-JitCpuMs
         foreach ($argv in $commands) { $null = Invoke-StartRJobRound $Count $argv }
