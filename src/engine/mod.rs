@@ -36,7 +36,7 @@ pub fn start(mut spec: StartSpec) -> Result<u64> {
     // that marks every process of the job.
     spec.grace_ms = Some(grace_ms);
     spec.cookie = Some(crate::engine::ids::new_instance_id());
-    let launched = spawn::launch(&spec)?;
+    let launched = spawn::launch(&mut spec)?;
     let meta = JobMeta {
         instance_id: crate::engine::ids::new_instance_id(),
         name: spec.name.unwrap_or_default(),

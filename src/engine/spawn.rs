@@ -203,19 +203,16 @@ fn cached_copy(exe: &Path, cache: &Path) -> io::Result<PathBuf> {
     copy.map(|_| target)
 }
 
-pub fn launch(spec: &StartSpec) -> Result<Launched> {
-    // The remote supervisor needs no ssh settings.
-    let remote = spec.remote.clone();
-    let mut wire = StartSpec {
-        remote: None,
-        ..spec.clone()
-    };
+/// Starts the job of `spec`, which goes to the supervisor as it is once completed: its remote part
+/// taken out (the remote supervisor needs no ssh settings) and what it inherits written in.
+pub fn launch(spec: &mut StartSpec) -> Result<Launched> {
+    let remote = spec.remote.take();
     // A forked supervisor has the fork server's environment and folder, not ours as they are now:
     // a job that inherits them gets ours, written into its spec. Where they cannot be written
     // (not UTF-8), the supervisor is spawned from here, so that it inherits them as they are.
-    let inherits = remote.is_none() && !inherit_here(&mut wire);
+    let inherits = remote.is_none() && !inherit_here(spec);
     let json =
-        serde_json::to_vec(&wire).map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
+        serde_json::to_vec(&*spec).map_err(|e| EngineError::InvalidArgument(e.to_string()))?;
     let launch = Frame::Launch {
         version: VERSION,
         spec: json,

@@ -32,6 +32,21 @@ Describe 'RJob.Interop.Engine' {
         ($E::Status($id)).HasMoreData | Should -BeFalse
     }
 
+    It 'sends each spec whole as UTF-8, a large one and then a small one after it' {
+        # The spec buffer is reused between starts; one grown by a large stdin is not kept.
+        $big = [RJob.Interop.StartSpec]::new()
+        $big.Argv = [string[]]@('/bin/sh', '-c', 'wc -c; cat /dev/null')
+        $big.Stdin = [Text.Encoding]::UTF8.GetBytes(('ä' * 100000) + "`n")
+        $small = [RJob.Interop.StartSpec]::new()
+        $small.Argv = [string[]]@('/bin/echo', 'ünï')
+        $ids = [uint64[]]@($E::Start($big), $E::Start($small), $E::Start($small))
+        $E::Wait($ids, $false, 10000) | Should -BeTrue
+        $text = { param($id) [Text.Encoding]::UTF8.GetString(@($E::Receive($id, $false, 0, 0, 1 -shl 20).Records)[0].Data) }
+        & $text $ids[0] | Should -Be '200001'
+        & $text $ids[1] | Should -Be 'ünï'
+        & $text $ids[2] | Should -Be 'ünï'
+    }
+
     It 'gives typed status, the failure reason and the change feed' {
         $after = $E::Changes(0, 0, [System.Collections.Generic.List[System.ValueTuple[uint64, System.Management.Automation.JobState]]]::new())
         $id = Start-Raw 'exit 3'

@@ -1,6 +1,7 @@
 // The engine as .NET sees it: the ONLY place that calls librjob. Typed calls; JSON only for the
 // start spec and job info; output as raw byte records; failures raised as RJobException.
 using System;
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
@@ -34,7 +35,8 @@ namespace RJob.Interop
         /// <summary>Starts a job and returns its id once its process runs.</summary>
         public static ulong Start(StartSpec spec)
         {
-            Check(Native.rjob_start(SpecJson(spec), out var id));
+            var json = SpecJson(spec);
+            Check(Native.rjob_start(ref MemoryMarshal.GetReference(json.WrittenSpan), out var id));
             return id;
         }
 
@@ -161,33 +163,43 @@ namespace RJob.Interop
             }
         }
 
-        private static string SpecJson(StartSpec spec)
+        // The spec's UTF-8 bytes and their closing NUL, written into a buffer each thread reuses: the
+        // bytes go to rjob_start as they are, not through a string that would be encoded again.
+        [ThreadStatic] private static ArrayBufferWriter<byte>? t_spec;
+        [ThreadStatic] private static Utf8JsonWriter? t_specWriter;
+        // A buffer grown past this by a large stdin is not kept for the next start.
+        private const int SpecKeep = 64 << 10;
+
+        private static ArrayBufferWriter<byte> SpecJson(StartSpec spec)
         {
-            using var ms = new MemoryStream();
-            using (var w = new Utf8JsonWriter(ms))
+            var buf = t_spec is { Capacity: <= SpecKeep } kept ? kept : t_spec = new ArrayBufferWriter<byte>(4096);
+            buf.ResetWrittenCount();
+            var w = t_specWriter ??= new Utf8JsonWriter(buf);
+            w.Reset(buf);
+            w.WriteStartObject();
+            w.WriteStartArray("argv");
+            foreach (var a in spec.Argv) w.WriteStringValue(a);
+            w.WriteEndArray();
+            if (spec.Name != null) w.WriteString("name", spec.Name);
+            if (spec.Command != null) w.WriteString("command", spec.Command);
+            if (spec.Kind != null) w.WriteString("kind", spec.Kind);
+            if (spec.Cwd != null) w.WriteString("cwd", spec.Cwd);
+            if (spec.Env != null)
             {
-                w.WriteStartObject();
-                w.WriteStartArray("argv");
-                foreach (var a in spec.Argv) w.WriteStringValue(a);
-                w.WriteEndArray();
-                if (spec.Name != null) w.WriteString("name", spec.Name);
-                if (spec.Command != null) w.WriteString("command", spec.Command);
-                if (spec.Kind != null) w.WriteString("kind", spec.Kind);
-                if (spec.Cwd != null) w.WriteString("cwd", spec.Cwd);
-                if (spec.Env != null)
-                {
-                    w.WriteStartObject("env");
-                    foreach (var kv in spec.Env) w.WriteString(kv.Key, kv.Value);
-                    w.WriteEndObject();
-                }
-                if (spec.Stdin != null) w.WriteString("stdin", StdinText(spec.Stdin));
-                if (spec.GraceMs is long g) w.WriteNumber("graceMs", g);
-                if (spec.Records) w.WriteBoolean("records", true);
-                if (spec.StdinPipe) w.WriteBoolean("stdinPipe", true);
-                if (spec.Remote != null) spec.Remote.Write(w);
+                w.WriteStartObject("env");
+                foreach (var kv in spec.Env) w.WriteString(kv.Key, kv.Value);
                 w.WriteEndObject();
             }
-            return Encoding.UTF8.GetString(ms.GetBuffer(), 0, (int)ms.Length);
+            if (spec.Stdin != null) w.WriteString("stdin", StdinText(spec.Stdin));
+            if (spec.GraceMs is long g) w.WriteNumber("graceMs", g);
+            if (spec.Records) w.WriteBoolean("records", true);
+            if (spec.StdinPipe) w.WriteBoolean("stdinPipe", true);
+            if (spec.Remote != null) spec.Remote.Write(w);
+            w.WriteEndObject();
+            w.Flush();
+            buf.GetSpan(1)[0] = 0;
+            buf.Advance(1);
+            return buf;
         }
 
         // The start spec carries stdin as a JSON string, so it must be UTF-8 text.

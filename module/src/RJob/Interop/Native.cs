@@ -52,7 +52,8 @@ namespace RJob.Interop
         }
 
         // Every buffer is owned here and pinned for the call; the library never hands out memory.
-        [DllImport(Lib)] internal static extern int rjob_start([MarshalAs(UnmanagedType.LPUTF8Str)] string spec, out ulong id);
+        // spec: the first byte of NUL-terminated UTF-8 JSON, pinned for the call.
+        [DllImport(Lib)] internal static extern int rjob_start(ref byte spec, out ulong id);
         [DllImport(Lib)] internal static extern int rjob_status(ulong id, out JobStatusC status);
         [DllImport(Lib)] internal static extern int rjob_info(ulong id, [Out] byte[]? buf, nuint cap, out nuint len);
         [DllImport(Lib)] internal static extern int rjob_ssh_command([MarshalAs(UnmanagedType.LPUTF8Str)] string remote, [Out] byte[]? buf, nuint cap, out nuint len);
