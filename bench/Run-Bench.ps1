@@ -63,6 +63,8 @@ $table = $rows | ForEach-Object {
 }
 "RJob benchmark: $about. Ratio = RJob / the first value compared with (medians)."
 $table | Format-Table -AutoSize -Wrap | Out-String -Width 250
+# The notes say why a value is missing (a ThreadJob round that hung) and what else a row measured.
+$rows | Where-Object Note | ForEach-Object { "Note, $($_.Measure): $($_.Note)" }
 
 $null = New-Item -ItemType Directory -Force $OutDir
 $csv = Join-Path $OutDir latest.csv

@@ -62,7 +62,8 @@ function New-BenchRow {
         [string] $Others = '', [string] $Goal = '', $GoalRatio = $null, $GoalValue = $null,
         [switch] $HigherIsBetter, [string] $Note = ''
     )
-    $num = { param($v) $v -is [double] -or $v -is [int] -or $v -is [long] }
+    # NaN is the median of no values (every round of that side hung): no number to compare.
+    $num = { param($v) ($v -is [double] -and -not [double]::IsNaN($v)) -or $v -is [int] -or $v -is [long] }
     $ratio = if ((& $num $RJob) -and (& $num $Baseline) -and $Baseline -ne 0) { [double]$RJob / $Baseline } else { $null }
     $use = $null
     if ($null -ne $GoalRatio -and $null -ne $ratio) {
