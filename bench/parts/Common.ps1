@@ -14,6 +14,12 @@ function Get-Percentile([double[]] $Values, [double] $P) {
 
 function Get-Median([double[]] $Values) { Get-Percentile $Values 50 }
 
+# The median milliseconds of -Rounds runs of $Block, after one unmeasured run.
+function Measure-Median([scriptblock] $Block, [int] $Rounds) {
+    $null = & $Block
+    Get-Median ([double[]]@(foreach ($r in 1..$Rounds) { Measure-Ms $Block }))
+}
+
 # Waits, with a deadline, until $Condition is true; throws when it never is.
 function Wait-Until([scriptblock] $Condition, [int] $TimeoutSeconds = 120, [string] $What = 'condition') {
     $deadline = [datetime]::UtcNow.AddSeconds($TimeoutSeconds)

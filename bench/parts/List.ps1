@@ -3,11 +3,6 @@
 # cheapest to have many of: RJob jobs that ran `true` and ended, thread jobs queued behind one that
 # sleeps. bench/Get-Jobs.ps1 has the longer version (-Id lookups, $job.State).
 
-function Measure-Median([scriptblock] $Block, [int] $Rounds) {
-    $null = & $Block
-    Get-Median ([double[]]@(foreach ($r in 1..$Rounds) { Measure-Ms $Block }))
-}
-
 function Invoke-ListPart([int] $Count, [int] $Rounds, [int] $ThreadLimit = 300) {
     Clear-AllJobs
     $rjobs = [System.Collections.Generic.List[object]]::new($Count)

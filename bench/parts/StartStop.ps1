@@ -50,7 +50,7 @@ function Invoke-NativeStarts([int] $Count, [int] $Rounds, [string] $BinDir, [str
     # Each measure starts on a quiet machine: the jobs the one before stopped are gone.
     $startRJob = { Wait-Settled; Invoke-StartRJobRound $Count $Argv }
     $runC = { param($exe) Wait-Settled; $out = & $exe $Count @Argv; if ($LASTEXITCODE) { throw "bench: $exe failed" }; [double]$out }
-    $null = & $startRJob; $null = & $runC $floor; $null = & $runC $fromC # warm-up
+    $null = & $runC $floor; $null = & $runC $fromC # warm-up (Start-RJob's was Invoke-NativeStartPart's)
     $r = @(); $f = @(); $c = @(); $jit = @()
     foreach ($i in 1..$Rounds) {
         $f += & $runC $floor; $c += & $runC $fromC

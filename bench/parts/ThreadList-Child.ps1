@@ -11,7 +11,6 @@ Import-Module Microsoft.PowerShell.ThreadJob
 $null = Start-ThreadJob -ScriptBlock { Start-Sleep -Seconds 3600 } -ThrottleLimit 1
 for ($i = 1; $i -lt $Count; $i++) { $null = Start-ThreadJob -ScriptBlock {} }
 if (@(Get-Job).Count -ne $Count) { throw "bench: Get-Job did not list $Count thread jobs" }
-$null = Get-Job # warm-up
-Get-Median ([double[]]@(foreach ($r in 1..$Rounds) { Measure-Ms { Get-Job } }))
+Measure-Median { Get-Job } $Rounds
 # At once: closing the runspace would stop the jobs, which is what may hang.
 [Environment]::Exit(0)

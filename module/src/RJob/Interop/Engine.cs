@@ -4,7 +4,6 @@ using System;
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Generic;
-using System.IO;
 using System.Management.Automation;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -175,7 +174,7 @@ namespace RJob.Interop
             var buf = t_spec is { Capacity: <= SpecKeep } kept ? kept : t_spec = new ArrayBufferWriter<byte>(4096);
             buf.ResetWrittenCount();
             var w = t_specWriter ??= new Utf8JsonWriter(buf);
-            w.Reset(buf);
+            w.Reset(buf); // it may still hold a buffer dropped above
             w.WriteStartObject();
             w.WriteStartArray("argv");
             foreach (var a in spec.Argv) w.WriteStringValue(a);
