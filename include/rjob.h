@@ -189,8 +189,11 @@ extern "C" {
  * `graceMs` (SIGTERM-to-SIGKILL time for a graceful stop) and the output settings.
  *
  * Blocks until the job's process has started (about a millisecond) or failed to start
- * (`RJOB_STATUS_SPAWN_FAILED`, with the reason in `rjob_last_error`). The caller keeps ownership
- * of `spec_json`.
+ * (`RJOB_STATUS_SPAWN_FAILED`, with the reason in `rjob_last_error`). With `"noWait": true` (a
+ * local job) it returns once the job's supervisor has the spec: the job is Running, its pid 0 in
+ * `rjob_status` until the process runs, and a process that cannot start makes the job Failed with
+ * the reason (`rjob_info`), so that one start overlaps the next. The caller keeps ownership of
+ * `spec_json`.
  *
  * # Safety
  * `spec_json` must be NULL or a NUL-terminated string, `out_id` NULL or valid for a write.

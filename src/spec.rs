@@ -63,6 +63,12 @@ pub struct StartSpec {
     /// Run the job on another host, through ssh (see `engine::remote`).
     #[serde(default)]
     pub remote: Option<Remote>,
+    /// `rjob_start` returns once the job's supervisor has its spec, without waiting for the
+    /// job's process: its pid is unknown until it runs, and a process that cannot start fails the
+    /// job, with the reason. A caller's next start then overlaps this one. Remote starts always
+    /// wait: why they fail is read from ssh. The engine's alone: never sent to the supervisor.
+    #[serde(default, skip_serializing)]
+    pub no_wait: bool,
 }
 
 /// Where a remote job runs and how ssh reaches it.

@@ -1,7 +1,8 @@
 # Native starts and stops at scale.
 # - Start -Count native jobs of one real program with Start-RJob, against -Count posix_spawns of
 #   the same program by target/bench/spawn_floor, and -Count rjob_start calls from C through
-#   librjob (target/bench/engine_start), so the cmdlet's and the engine's shares both show.
+#   librjob (target/bench/engine_start), so the cmdlet's and the engine's shares both show. Each
+#   is timed until every process runs.
 # - Stop -Count running jobs through the pipeline, `Get-RJob | Stop-RJob`, against as many thread
 #   jobs, `Get-Job | Stop-Job` in a child pwsh with a time limit (ThreadStop-Child.ps1).
 # - `Get-RJob | Stop-RJob -Force` over -ForceCount jobs, on the machine as it is and again with
@@ -32,12 +33,17 @@ function Invoke-NativeStartPart([int] $Count, [int] $Rounds, [string] $BinDir) {
     foreach ($argv in $commands) { Invoke-NativeStarts $Count $Rounds $BinDir $argv }
 }
 
-# $Count starts with Start-RJob, one after another: (milliseconds, JIT CPU ms meanwhile).
+# $Count starts with Start-RJob, one after another, until every job's process runs (as
+# posix_spawn returns once its child has exec'd; a Start-RJob returns before, and reading
+# ProcessId waits for the process): (milliseconds, JIT CPU ms meanwhile).
 function Invoke-StartRJobRound([int] $Count, [string[]] $Argv) {
     $rest = @($Argv | Select-Object -Skip 1)
     $jobs = [System.Collections.Generic.List[object]]::new($Count)
     $jit = Get-JitCpuMs
-    $ms = Measure-Ms { for ($i = 0; $i -lt $Count; $i++) { $jobs.Add((Start-RJob -FilePath $Argv[0] -ArgumentList $rest)) } }
+    $ms = Measure-Ms {
+        for ($i = 0; $i -lt $Count; $i++) { $jobs.Add((Start-RJob -FilePath $Argv[0] -ArgumentList $rest)) }
+        foreach ($job in $jobs) { if ($null -eq $job.ProcessId) { throw "bench: a job of $Argv did not start: $($job.JobStateInfo.Reason)" } }
+    }
     $jit = (Get-JitCpuMs) - $jit
     $jobs | Remove-RJob -Force
     $ms, $jit

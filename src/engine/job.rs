@@ -94,7 +94,8 @@ pub struct JobMeta {
     pub command: String,
     pub kind: String,
     pub grace_ms: u64,
-    pub pid: i32,
+    /// None while a start that did not wait (`StartSpec::no_wait`) has no word of the process.
+    pub pid: Option<i32>,
     /// The remote host, for a remote job.
     pub location: Option<String>,
     /// Started with a stdin pipe (`StartSpec::stdin_pipe`).
@@ -114,7 +115,7 @@ impl Job {
             location: meta.location,
             status: Mutex::new(Status {
                 state: JobState::Running,
-                pid: Some(meta.pid),
+                pid: meta.pid,
                 exit_code: None,
                 signal: None,
                 end_ms: None,
@@ -200,6 +201,12 @@ impl Job {
             crate::engine::table::note_change(self);
         }
         true
+    }
+
+    /// The supervisor's word that the process of a start that did not wait runs.
+    pub fn set_started(&self, pid: i32) {
+        self.status().pid = Some(pid);
+        crate::engine::table::note_change(self);
     }
 
     pub fn set_exit(&self, code: Option<i32>, signal: Option<i32>) {

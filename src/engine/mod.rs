@@ -28,7 +28,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Starts a job and returns its id once its process runs.
+/// Starts a job and returns its id once its process runs (`no_wait`: once its supervisor has it).
 pub fn start(mut spec: StartSpec) -> Result<u64> {
     spec.validate()?;
     let grace_ms = spec.grace_ms.unwrap_or(DEFAULT_GRACE_MS);

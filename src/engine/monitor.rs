@@ -35,6 +35,8 @@ pub struct Follow {
     control: Arc<Control>,
     dec: Decoder,
     lines: [LineSplitter; RECORDS as usize + 1],
+    /// The job's process is known to run (else `Started` or `SpawnError` comes first).
+    started: bool,
     exited: bool,
     done: bool,
     supervisor: SupervisorProc,
@@ -45,16 +47,17 @@ impl Follow {
     pub fn new(job: Arc<Job>, l: Launched) -> Follow {
         let Launched {
             supervisor,
+            pid,
             control,
             pending,
             remote,
-            ..
         } = l;
         Follow {
             job,
             control,
             dec: pending,
             lines: std::array::from_fn(|_| LineSplitter::new(MAX_LINE)),
+            started: pid.is_some(),
             exited: false,
             done: false,
             supervisor,
@@ -244,6 +247,14 @@ impl Follow {
                         })
                     });
                     st.received(bytes.len() as u64);
+                }
+                Some(Borrowed::Frame(Frame::Started { pid })) if !self.started => {
+                    self.started = true;
+                    job.set_started(pid);
+                }
+                // The job failed before it ran: the supervisor leaves, and says why.
+                Some(Borrowed::Frame(Frame::SpawnError { message, .. })) if !self.started => {
+                    return Err(message)
                 }
                 Some(Borrowed::Frame(Frame::Exited(e))) => exit = Some(e),
                 Some(Borrowed::Frame(Frame::Done)) => self.done = true,

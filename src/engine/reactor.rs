@@ -245,7 +245,7 @@ mod tests {
             command: "true".into(),
             kind: "Native".into(),
             grace_ms: 0,
-            pid: 1,
+            pid: Some(1),
             location: None,
             stdin_pipe: false,
         };
@@ -258,7 +258,7 @@ mod tests {
         let supervisor = std::process::Command::new("true").spawn().unwrap();
         let launched = Launched {
             supervisor: SupervisorProc::Child(supervisor),
-            pid: 1,
+            pid: Some(1),
             control,
             pending: Decoder::new(),
             remote: None,

@@ -77,7 +77,9 @@ impl SupervisorProc {
 /// A started job as the monitor takes it over.
 pub struct Launched {
     pub supervisor: SupervisorProc,
-    pub pid: i32,
+    /// The job's process; None when the start did not wait for it (`StartSpec::no_wait`): the
+    /// monitor then reads `Started` (or `SpawnError`) first.
+    pub pid: Option<i32>,
     /// Engine end of the socket: the monitor reads it, stop commands and credit are written to it.
     pub control: Arc<Control>,
     /// Bytes that came after the supervisor's `Started`.
@@ -205,8 +207,10 @@ fn cached_copy(exe: &Path, cache: &Path) -> io::Result<PathBuf> {
 
 /// Starts the job of `spec`, which goes to the supervisor as it is once completed: its remote part
 /// taken out (the remote supervisor needs no ssh settings) and what it inherits written in.
+/// Returns once the job's process runs, or (`no_wait`, local jobs) once the supervisor has it.
 pub fn launch(spec: &mut StartSpec) -> Result<Launched> {
     let remote = spec.remote.take();
+    let no_wait = spec.no_wait && remote.is_none();
     // A forked supervisor has the fork server's environment and folder, not ours as they are now:
     // a job that inherits them gets ours, written into its spec. Where they cannot be written
     // (not UTF-8), the supervisor is spawned from here, so that it inherits them as they are.
@@ -241,7 +245,7 @@ pub fn launch(spec: &mut StartSpec) -> Result<Launched> {
     let sent = remote.is_none() && launch.len() <= PRELOAD;
     // The stream ended (or failed) without an answer: for ssh, its stderr says why.
     let mut no_answer = false;
-    let handshake = (|| -> Result<(i32, Decoder)> {
+    let handshake = (|| -> Result<(Option<i32>, Decoder)> {
         if !sent {
             // A failed write is ssh gone before reading (a large launch, a refused connection):
             // its exit and stderr say why, as for no answer.
@@ -249,6 +253,9 @@ pub fn launch(spec: &mut StartSpec) -> Result<Launched> {
                 no_answer = true;
                 EngineError::Spawn(format!("cannot send the job to its supervisor: {e}"))
             })?;
+        }
+        if no_wait {
+            return Ok((None, Decoder::new()));
         }
         ours.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
         let mut events = FrameReader::new(&ours);
@@ -259,7 +266,7 @@ pub fn launch(spec: &mut StartSpec) -> Result<Launched> {
         no_answer = first.is_none();
         ours.set_read_timeout(None)?;
         match first {
-            Some(Frame::Started { pid }) => Ok((pid, events.into_parts().1)),
+            Some(Frame::Started { pid }) => Ok((Some(pid), events.into_parts().1)),
             Some(Frame::SpawnError { message, .. }) => Err(EngineError::Spawn(message)),
             None => Err(EngineError::Spawn(
                 "the job supervisor exited before starting the job".into(),

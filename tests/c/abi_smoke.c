@@ -127,6 +127,17 @@ int main(void) {
     check(rjob_input(fed, (const uint8_t *)"x", 1, false) == RJOB_STATUS_INPUT_CLOSED, "no input after the end");
     check(rjob_input(999999, NULL, 0, true) == RJOB_STATUS_NOT_FOUND, "input to an unknown id");
     check(rjob_remove(fed) == RJOB_STATUS_OK, "remove it");
+    /* "noWait": the start returns once the supervisor has the job; a process that cannot start
+     * fails its job, with the reason, instead of the start. */
+    uint64_t early = 0;
+    check(rjob_start("{\"argv\":[\"/no/such/exe\"],\"noWait\":true}", &early) == RJOB_STATUS_OK && early > 0,
+          "a start that does not wait returns OK for a missing executable");
+    check(rjob_wait(&early, 1, false, 10000) == RJOB_STATUS_OK, "its job ends");
+    check(rjob_status(early, &st) == RJOB_STATUS_OK && st.state == RJOB_JOB_STATE_FAILED && st.pid == 0 && !st.has_exit_code,
+          "status: Failed, no pid, no exit code");
+    check(rjob_info(early, info, sizeof info, &len) == RJOB_STATUS_OK && contains(info, "executable not found"),
+          "info gives the reason");
+    check(rjob_remove(early) == RJOB_STATUS_OK, "remove it");
     check(strlen(rjob_version()) > 0, "version string");
     free(buf);
 

@@ -50,15 +50,26 @@ Describe 'Parity with the built-in job cmdlets' {
         { Stop-RJob -Id 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,RJob.Commands.StopRJobCommand'
     }
 
-    It 'a start that fails writes one error and leaves no job' {
-        # Executable, but its interpreter does not exist: the engine's spawn fails.
+    It 'a process that cannot start fails its job, and Receive-RJob says why as Receive-Job does' {
+        # Executable, but its interpreter does not exist: found by the cmdlet, refused by exec.
+        # The start goes on after Start-RJob returns (so that the next start overlaps it), so
+        # the failure is the job's, as a Start-Job job's failure is.
         $bad = Join-Path $TestDrive 'bad-interpreter'
         Set-Content -LiteralPath $bad -Value "#!/nonexistent/interpreter`necho never"
         chmod +x $bad
-        $r = Start-RJob -FilePath $bad -ErrorAction SilentlyContinue -ErrorVariable e
-        $r | Should -BeNullOrEmpty
+        $job = Start-RJob -FilePath $bad -ErrorVariable startErrors
+        $startErrors.Count | Should -Be 0
+        $job | Wait-RJob -Timeout 20 | Should -Be $job
+        $job.State | Should -Be 'Failed'
+        $job.ProcessId | Should -BeNullOrEmpty -Because 'no process ever ran'
+        $job.ExitCode | Should -BeNullOrEmpty
+        $job.JobStateInfo.Reason.Message | Should -Match 'not found'
+        $out = Receive-RJob $job -ErrorAction SilentlyContinue -ErrorVariable e
+        $out | Should -BeNullOrEmpty
         $e.Count | Should -Be 1
-        $e[0].FullyQualifiedErrorId | Should -Be 'RJobSpawnFailed,RJob.Commands.StartRJobCommand'
+        $e[0].FullyQualifiedErrorId | Should -Be 'JobStateFailed,RJob.Commands.ReceiveRJobCommand'
+        $e[0].Exception.Message | Should -Be $job.JobStateInfo.Reason.Message
+        $job | Remove-RJob
         Get-RJob | Should -BeNullOrEmpty
     }
 

@@ -193,6 +193,7 @@ namespace RJob.Interop
             if (spec.GraceMs is long g) w.WriteNumber("graceMs", g);
             if (spec.Records) w.WriteBoolean("records", true);
             if (spec.StdinPipe) w.WriteBoolean("stdinPipe", true);
+            if (spec.NoWait) w.WriteBoolean("noWait", true);
             if (spec.Remote != null) spec.Remote.Write(w);
             w.WriteEndObject();
             w.Flush();

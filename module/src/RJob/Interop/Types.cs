@@ -42,6 +42,9 @@ namespace RJob.Interop
         public bool Records { get; set; }
         /// <summary>Run on another host through ssh (RemoteSpec.cs); null runs here.</summary>
         public RemoteSpec? Remote { get; set; }
+        /// <summary>Return once the job's supervisor has it, not once its process runs: the pid
+        /// comes later, and a process that cannot start fails the job (the engine's noWait).</summary>
+        public bool NoWait { get; set; }
     }
 
     /// <summary>The hot part of a job's state (rjob_status), read without JSON.</summary>

@@ -35,8 +35,38 @@ namespace RJob
         /// <summary>"Script" (a script block in a child pwsh) or "Native" (an executable).</summary>
         public string Kind { get; }
 
-        /// <summary>The job's main process.</summary>
-        public int? ProcessId { get; private set; }
+        /// <summary>The job's main process. Its start goes on after Start-RJob returns: a read
+        /// before the engine has word of the process waits for it (about a millisecond).</summary>
+        public int? ProcessId
+        {
+            get
+            {
+                if (_processId is null && EngineId != 0 && !IsFinished) _processId = AwaitProcessId();
+                return _processId;
+            }
+        }
+
+        private int? _processId;
+        // Set by the monitor whenever the engine reports a change of the job (its start among them).
+        private readonly ManualResetEventSlim _news = new();
+        // A read of ProcessId waits no longer than this for a start under way.
+        private const int ProcessIdWaitMs = 10_000;
+
+        private int? AwaitProcessId()
+        {
+            long deadline = Environment.TickCount64 + ProcessIdWaitMs;
+            while (true)
+            {
+                // Reset before reading: news that comes after the read is then not lost.
+                _news.Reset();
+                JobStatus? status;
+                try { status = Engine.Status(EngineId); }
+                catch (RJobException) { return null; }
+                if (status is not JobStatus st || st.Pid != null || IsFinal(st.State)) return status?.Pid;
+                long left = deadline - Environment.TickCount64;
+                if (left <= 0 || !_news.Wait((int)left)) return null;
+            }
+        }
 
         /// <summary>The main process's exit code, once it has ended.</summary>
         public int? ExitCode { get; private set; }
@@ -93,8 +123,10 @@ namespace RJob
                 _plan = null;
                 try
                 {
+                    // The process starts while Start-RJob returns, so that a loop's next start
+                    // overlaps this one; one that cannot start fails the job (OnEngineState).
+                    plan.Spec.NoWait = true;
                     EngineId = Pool.WorkerPool.TryRun(plan) ?? Engine.Start(plan.Spec);
-                    ProcessId = Engine.Status(EngineId)?.Pid;
                     JobTable.OnLaunched(this);
                     Child.SetState(JobState.Running);
                     SetJobState(JobState.Running, null);
@@ -201,6 +233,7 @@ namespace RJob
 
         internal void OnEngineState(JobState state)
         {
+            _news.Set();
             if (state == JobState.Stopping)
             {
                 EnterStopping();
@@ -232,7 +265,7 @@ namespace RJob
             lock (_transition)
             {
                 if (IsFinished) return;
-                ProcessId ??= status?.Pid;
+                _processId ??= status?.Pid;
                 ExitCode = status?.ExitCode;
                 Signal = status?.Signal;
                 if (status?.EndTimeMs is long ms) PSEndTime = DateTimeOffset.FromUnixTimeMilliseconds(ms).LocalDateTime;
