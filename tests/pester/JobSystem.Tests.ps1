@@ -133,6 +133,18 @@ Describe 'RJob jobs in PowerShell''s job system' {
         $job.PSEndTime | Should -BeGreaterOrEqual $job.PSBeginTime
     }
 
+    It 'ProcessId of a job that ends as it starts is still its pid' {
+        # Read at once, ProcessId waits for the start, and the job's end may settle meanwhile
+        # (releasing the engine's record): the pid the end settled must not be lost. Many
+        # starts, since the race is narrow.
+        $jobs = foreach ($i in 1..300) { $job = Start-RJob -FilePath /bin/true; $null = $job.ProcessId; $job }
+        @($jobs.Where({ $null -eq $_.ProcessId })).Count | Should -Be 0
+        $jobs | Wait-RJob -Timeout 60 | Remove-RJob
+        $job = Start-RJob -FilePath sh -ArgumentList '-c', 'echo $$'
+        $job.ProcessId | Should -Be ([int]($job | Receive-RJob -Wait)) -Because "it is the job's own process"
+        $job | Remove-RJob
+    }
+
     It 'Ctrl+C ends Wait-RJob and Receive-RJob -Wait at once (StopProcessing)' {
         $job = Start-RJob -FilePath sleep -ArgumentList 60
         foreach ($command in 'Wait-RJob', 'Receive-RJob') {

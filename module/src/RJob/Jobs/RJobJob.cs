@@ -41,7 +41,13 @@ namespace RJob
         {
             get
             {
-                if (_processId is null && EngineId != 0 && !IsFinished) _processId = AwaitProcessId();
+                if (_processId is null && EngineId != 0 && !IsFinished)
+                {
+                    // Never over what the job's end settled meanwhile (and then released the
+                    // engine's record, which a read here would miss).
+                    int? pid = AwaitProcessId();
+                    lock (_transition) _processId ??= pid;
+                }
                 return _processId;
             }
         }
@@ -59,9 +65,10 @@ namespace RJob
             {
                 // Reset before reading: news that comes after the read is then not lost.
                 _news.Reset();
+                if (_processId != null || IsFinished) return _processId;
                 JobStatus? status;
                 try { status = Engine.Status(EngineId); }
-                catch (RJobException) { return null; }
+                catch (RJobException) { return _processId; }
                 if (status is not JobStatus st || st.Pid != null || IsFinal(st.State)) return status?.Pid;
                 long left = deadline - Environment.TickCount64;
                 if (left <= 0 || !_news.Wait((int)left)) return null;
