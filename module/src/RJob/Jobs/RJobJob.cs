@@ -37,20 +37,7 @@ namespace RJob
 
         /// <summary>The job's main process. Its start goes on after Start-RJob returns: a read
         /// before the engine has word of the process waits for it (about a millisecond).</summary>
-        public int? ProcessId
-        {
-            get
-            {
-                if (_processId is null && EngineId != 0 && !IsFinished)
-                {
-                    // Never over what the job's end settled meanwhile (and then released the
-                    // engine's record, which a read here would miss).
-                    int? pid = AwaitProcessId();
-                    lock (_transition) _processId ??= pid;
-                }
-                return _processId;
-            }
-        }
+        public int? ProcessId => _processId ?? (EngineId == 0 ? null : AwaitProcessId());
 
         private int? _processId;
         // Set by the monitor whenever the engine reports a change of the job (its start among them).
@@ -65,11 +52,16 @@ namespace RJob
             {
                 // Reset before reading: news that comes after the read is then not lost.
                 _news.Reset();
+                // Once the end is settled, its pid is the answer (the engine's record may be gone).
                 if (_processId != null || IsFinished) return _processId;
                 JobStatus? status;
                 try { status = Engine.Status(EngineId); }
                 catch (RJobException) { return _processId; }
-                if (status is not JobStatus st || st.Pid != null || IsFinal(st.State)) return status?.Pid;
+                if (status?.Pid is int pid)
+                {
+                    lock (_transition) return _processId ??= pid;
+                }
+                if (status is not JobStatus st || IsFinal(st.State)) return null;
                 long left = deadline - Environment.TickCount64;
                 if (left <= 0 || !_news.Wait((int)left)) return null;
             }
